@@ -33,7 +33,9 @@ class OrganizationQuerySet(MP_NodeQuerySet):
 
 
 class OrganizationManager(MP_NodeManager.from_queryset(OrganizationQuerySet)):
-    pass
+    def get_queryset(self) -> OrganizationQuerySet:
+        # treebeard's manager builds a plain MP_NodeQuerySet; keep ours and its path order.
+        return OrganizationQuerySet(self.model, using=self._db).order_by("path")
 
 
 class Organization(MP_Node):
@@ -186,6 +188,8 @@ class MemberQuerySet(models.QuerySet):
         and the user's own member record."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
+        if user.is_superuser:
+            return self.all()
         q = scope.subtree_q(user, "branch__path") | scope.subtree_q(
             user, "outflow_organization__path"
         )

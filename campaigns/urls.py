@@ -20,6 +20,8 @@ urlpatterns = [
     # Members
     path("members/", members.member_list, name="member_list"),
     path("members/new/", members.member_create, name="member_create"),
+    # Any active organisation (public fields only) for the outflow-organisation picker
+    path("members/org-lookup/", members.member_org_lookup, name="member_org_lookup"),
     path("members/<int:pk>/", members.member_detail, name="member_detail"),
     path("members/<int:pk>/edit/", members.member_edit, name="member_edit"),
     path("members/<int:pk>/deactivate/", members.member_deactivate, name="member_deactivate"),

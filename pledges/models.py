@@ -1,0 +1,639 @@
+"""The pledge cycle (定诺 → 审诺 → 亮诺 → 践诺 → 评诺): pledges, their fulfilment journal, evaluation,
+adjustments and the history of every change.
+
+Status changes never happen here: they go through :func:`pledges.workflow.transition`, which
+locks the row, checks the actor against the one ``TRANSITIONS`` table and writes the
+:class:`PledgeHistory` row. Scope is decided by :meth:`PledgeQuerySet.visible_to`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from campaigns import scope
+from campaigns.models import Campaign, Member, Organization
+
+# ---------------------------------------------------------------------------------------------
+# Attachments of journal entries
+# ---------------------------------------------------------------------------------------------
+
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+# Extension → a test on the first bytes. The extension alone is whatever the uploader typed, so
+# the header is checked too: a renamed executable must not reach a public page as “photo.jpg”.
+_ZIP = (b"PK\x03\x04",)
+ATTACHMENT_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".webp": (b"RIFF",),  # followed by a size and "WEBP", checked below
+    ".pdf": (b"%PDF-",),
+    ".docx": _ZIP,
+    ".xlsx": _ZIP,
+}
+
+
+def validate_attachment(file) -> None:
+    """A journal attachment: a photo (jpg, png, webp) or a document (pdf, docx, xlsx) of at most
+    10 MB whose first bytes match its extension."""
+    name = getattr(file, "name", "") or ""
+    ext = os.path.splitext(name)[1].lower()
+    if ext not in ATTACHMENT_SIGNATURES:
+        raise ValidationError(
+            _("“%(name)s” is not an accepted file type. Upload a JPG, PNG or WebP photo, or a "
+              "PDF, Word (docx) or Excel (xlsx) document."),
+            code="attachment_type",
+            params={"name": os.path.basename(name)},
+        )
+    size = getattr(file, "size", None)
+    if size is not None and size > ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            _("“%(name)s” is %(size)s; a file may be at most %(max)s."),
+            code="attachment_size",
+            params={
+                "name": os.path.basename(name),
+                "size": filesizeformat(size),
+                "max": filesizeformat(ATTACHMENT_MAX_BYTES),
+            },
+        )
+    head = _read_head(file, 12)
+    if head is None:
+        return  # nothing readable (e.g. a stored file that is gone): type already checked by name
+    ok = any(head.startswith(sig) for sig in ATTACHMENT_SIGNATURES[ext])
+    if ext == ".webp":
+        ok = ok and head[8:12] == b"WEBP"
+    if not ok:
+        raise ValidationError(
+            _("“%(name)s” does not contain what its name says; it may be damaged or renamed."),
+            code="attachment_content",
+            params={"name": os.path.basename(name)},
+        )
+
+
+def _read_head(file, length: int) -> bytes | None:
+    """The first bytes of an upload, leaving its position where it was."""
+    try:
+        position = file.tell()
+        file.seek(0)
+        head = file.read(length)
+        file.seek(position)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return head if isinstance(head, bytes) else None
+
+
+def validate_not_in_future(value: datetime.date) -> None:
+    if value and value > timezone.localdate():
+        raise ValidationError(_("The date cannot be in the future."), code="future_date")
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-campaign settings: return reasons and evaluation weights
+# ---------------------------------------------------------------------------------------------
+
+
+class ReturnReason(models.Model):
+    """A reason a reviewer can tick when returning a pledge for revision (退回修改)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="return_reasons", verbose_name=_("campaign")
+    )
+    text = models.CharField(_("reason"), max_length=80)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("return reason")
+        verbose_name_plural = _("return reasons")
+        ordering = ["campaign", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "text"], name="unique_return_reason_text")
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class EvaluationPolicy(models.Model):
+    """How a campaign turns the evaluation inputs into a suggested grade.
+
+    Score = weighted mean of the self-report score (present 100, absent 0), the democratic
+    appraisal score and the public satisfaction rate; an input without data drops out and the
+    remaining weights are scaled up to 100. Score ≥ ``threshold_good`` → 好, and so on; below
+    ``threshold_average`` → 差.
+    """
+
+    campaign = models.OneToOneField(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="evaluation_policy",
+        verbose_name=_("campaign"),
+    )
+    weight_self_report = models.PositiveSmallIntegerField(_("weight of the self-report"), default=30)
+    weight_appraisal = models.PositiveSmallIntegerField(
+        _("weight of the democratic appraisal"), default=40
+    )
+    weight_satisfaction = models.PositiveSmallIntegerField(
+        _("weight of public satisfaction"), default=30
+    )
+    threshold_good = models.PositiveSmallIntegerField(
+        _("lowest score for “good”"), default=90, validators=[MaxValueValidator(100)]
+    )
+    threshold_fairly_good = models.PositiveSmallIntegerField(
+        _("lowest score for “fairly good”"), default=75, validators=[MaxValueValidator(100)]
+    )
+    threshold_average = models.PositiveSmallIntegerField(
+        _("lowest score for “average”"), default=60, validators=[MaxValueValidator(100)]
+    )
+
+    class Meta:
+        verbose_name = _("evaluation policy")
+        verbose_name_plural = _("evaluation policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    weight_self_report=100 - F("weight_appraisal") - F("weight_satisfaction")
+                ),
+                name="evaluation_weights_sum_to_100",
+                violation_error_message=_("The three weights must add up to 100."),
+            ),
+            models.CheckConstraint(
+                condition=Q(threshold_good__lte=100)
+                & Q(threshold_good__gt=F("threshold_fairly_good"))
+                & Q(threshold_fairly_good__gt=F("threshold_average")),
+                name="evaluation_thresholds_descending",
+                violation_error_message=_(
+                    "Thresholds must fall from “good” to “fairly good” to “average”, at most 100."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.weight_self_report}/{self.weight_appraisal}/{self.weight_satisfaction}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Pledges
+# ---------------------------------------------------------------------------------------------
+
+
+class PledgeQuerySet(models.QuerySet):
+    def visible_to(self, user) -> PledgeQuerySet:
+        """Pledges of organisations in the user's subtrees, plus the user's own member pledges."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(scope.subtree_q(user, "organization__path") | Q(owner_member__user=user))
+
+    def published(self) -> PledgeQuerySet:
+        """What the public board shows: published, fulfilled and evaluated pledges, and pledges
+        withdrawn after they had been published (shown as withdrawn)."""
+        return self.filter(
+            Q(status__in=Pledge.PUBLIC_STATUSES)
+            | Q(status=Pledge.Status.WITHDRAWN, published_at__isnull=False)
+        )
+
+    def overdue(self, today: datetime.date | None = None) -> PledgeQuerySet:
+        """Published, past the deadline and not fulfilled. Derived, never stored, so never stale."""
+        today = today or timezone.localdate()
+        return self.filter(status=Pledge.Status.PUBLISHED, deadline__lt=today)
+
+    def of_member(self, member: Member) -> PledgeQuerySet:
+        return self.filter(owner_member=member)
+
+    def of_organization(self, org: Organization) -> PledgeQuerySet:
+        return self.filter(owner_organization=org)
+
+
+class Pledge(models.Model):
+    """A public pledge (公开承诺) by a member or by an organisation, within one campaign."""
+
+    class Kind(models.TextChoices):
+        WORK = "work", _("Work pledge")
+        DEED = "deed", _("Practical deed")
+        RECTIFY = "rectify", _("Rectification")
+
+    class Term(models.TextChoices):
+        LONG = "long", _("Long-term")
+        ANNUAL = "annual", _("Annual")
+        IMMEDIATE = "immediate", _("Immediate")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Awaiting review")
+        RETURNED = "returned", _("Returned for revision")
+        APPROVED = "approved", _("Approved and filed")
+        PUBLISHED = "published", _("Published")
+        FULFILLED = "fulfilled", _("Fulfilled")
+        EVALUATED = "evaluated", _("Evaluated")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Grade(models.TextChoices):
+        GOOD = "good", _("Good")
+        FAIRLY_GOOD = "fairly_good", _("Fairly good")
+        AVERAGE = "average", _("Average")
+        POOR = "poor", _("Poor")
+
+    PUBLIC_STATUSES = (Status.PUBLISHED, Status.FULFILLED, Status.EVALUATED)
+    # The fields an author writes; snapshotted in every history row (the reviewer's diff).
+    CONTENT_FIELDS = ("kind", "term", "content", "deadline", "expected_effect", "measures")
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="pledges", verbose_name=_("campaign")
+    )
+    owner_member = models.ForeignKey(
+        Member,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pledges",
+        verbose_name=_("member"),
+    )
+    owner_organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="own_pledges",
+        verbose_name=_("organisation pledging"),
+    )
+    # The organisation the pledge belongs to for scope: the member's branch at creation (a later
+    # transfer does not move the pledge), or the owning organisation.
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="pledges",
+        verbose_name=_("organisation"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="authored_pledges",
+        verbose_name=_("written by"),
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    term = models.CharField(_("term"), max_length=12, choices=Term.choices)
+    content = models.TextField(_("what will be done"))
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    expected_effect = models.TextField(_("expected effect"), blank=True)
+    measures = models.TextField(
+        _("measures"), blank=True, help_text=_("Required for a rectification pledge.")
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    grade = models.CharField(
+        _("grade"), max_length=12, choices=Grade.choices, blank=True, editable=False
+    )
+    withdrawal_reason = models.CharField(
+        _("reason for withdrawal"), max_length=200, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True, editable=False)
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
+    fulfilled_at = models.DateTimeField(_("fulfilled"), null=True, blank=True, editable=False)
+    evaluated_at = models.DateTimeField(_("evaluated"), null=True, blank=True, editable=False)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True, editable=False)
+
+    objects = PledgeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pledge")
+        verbose_name_plural = _("pledges")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="pledge_campaign_status"),
+            models.Index(fields=["status", "deadline"], name="pledge_status_deadline"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(owner_member__isnull=False, owner_organization__isnull=True)
+                    | Q(owner_member__isnull=True, owner_organization__isnull=False)
+                ),
+                name="pledge_exactly_one_owner",
+                violation_error_message=_("A pledge belongs to a member or to an organisation."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="evaluated") | ~Q(grade=""),
+                name="pledge_evaluated_has_grade",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        text = self.content if len(self.content) <= 40 else self.content[:39] + "…"
+        return f"{self.owner_name}：{text}"
+
+    @property
+    def is_member_pledge(self) -> bool:
+        return self.owner_member_id is not None
+
+    @property
+    def owner(self) -> Member | Organization:
+        return self.owner_member if self.owner_member_id else self.owner_organization
+
+    @property
+    def owner_name(self) -> str:
+        owner = self.owner
+        return str(owner) if owner is not None else ""
+
+    @property
+    def is_overdue(self) -> bool:
+        """Published, past its deadline and not fulfilled (same rule as ``overdue()``)."""
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.deadline is not None
+            and self.deadline < timezone.localdate()
+        )
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in self.PUBLIC_STATUSES or (
+            self.status == self.Status.WITHDRAWN and self.published_at is not None
+        )
+
+    def content_snapshot(self) -> dict[str, str]:
+        """The editable content as JSON-ready strings, for history rows and diffs."""
+        snapshot: dict[str, str] = {}
+        for name in self.CONTENT_FIELDS:
+            value = getattr(self, name)
+            snapshot[name] = value.isoformat() if isinstance(value, datetime.date) else (value or "")
+        return snapshot
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.RECTIFY and not (self.measures or "").strip():
+            raise ValidationError({"measures": _("A rectification pledge needs its measures.")})
+
+
+class FulfilmentEntry(models.Model):
+    """A dated record in the fulfilment journal (履诺记实)."""
+
+    pledge = models.ForeignKey(
+        Pledge, on_delete=models.CASCADE, related_name="entries", verbose_name=_("pledge")
+    )
+    date = models.DateField(_("date"), validators=[validate_not_in_future])
+    text = models.TextField(_("what was done"))
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"), validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("fulfilment record")
+        verbose_name_plural = _("fulfilment records")
+        ordering = ["pledge", "date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0, progress__lte=100), name="entry_progress_0_100"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} · {self.progress}%"
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    # The pledge id keeps one pledge's files together; the storage adds a suffix on collisions.
+    return f"pledges/{instance.entry.pledge_id}/{filename}"
+
+
+class Attachment(models.Model):
+    """A photo or document attached to a journal entry, stored through Django's storage API."""
+
+    entry = models.ForeignKey(
+        FulfilmentEntry,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name=_("fulfilment record"),
+    )
+    file = models.FileField(
+        _("file"), upload_to=_attachment_path, max_length=255, validators=[validate_attachment]
+    )
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["entry", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return os.path.splitext(self.original_name)[1].lower() in (".jpg", ".jpeg", ".png", ".webp")
+
+
+class Evaluation(models.Model):
+    """The inputs and result of 评诺 for one pledge.
+
+    Public satisfaction is not stored: it is computed from moderated feedback
+    (``pledges.selectors.public_satisfaction``).
+    """
+
+    pledge = models.OneToOneField(
+        Pledge, on_delete=models.CASCADE, related_name="evaluation", verbose_name=_("pledge")
+    )
+    self_report = models.TextField(_("self-report"), blank=True)
+    self_report_at = models.DateTimeField(_("self-report written"), null=True, blank=True)
+    votes_good = models.PositiveIntegerField(_("votes “good”"), default=0)
+    votes_fairly_good = models.PositiveIntegerField(_("votes “fairly good”"), default=0)
+    votes_average = models.PositiveIntegerField(_("votes “average”"), default=0)
+    votes_poor = models.PositiveIntegerField(_("votes “poor”"), default=0)
+    suggested_grade = models.CharField(
+        _("suggested grade"), max_length=12, choices=Pledge.Grade.choices, blank=True
+    )
+    final_grade = models.CharField(
+        _("grade"), max_length=12, choices=Pledge.Grade.choices, blank=True
+    )
+    override_justification = models.TextField(_("reason for differing from the suggestion"), blank=True)
+    improvement_deadline = models.DateField(_("improve by"), null=True, blank=True)
+    publicity_start = models.DateField(_("publicity from"), null=True, blank=True)
+    publicity_end = models.DateField(_("publicity until"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(final_grade="poor") | Q(improvement_deadline__isnull=False),
+                name="evaluation_poor_needs_deadline",
+                violation_error_message=_("A “poor” grade needs an improvement deadline."),
+            ),
+            models.CheckConstraint(
+                condition=Q(publicity_start__isnull=True)
+                | Q(publicity_end__isnull=True)
+                | Q(publicity_end__gte=F("publicity_start")),
+                name="evaluation_publicity_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.pledge)
+
+    @property
+    def has_self_report(self) -> bool:
+        return bool(self.self_report.strip())
+
+    @property
+    def total_votes(self) -> int:
+        return self.votes_good + self.votes_fairly_good + self.votes_average + self.votes_poor
+
+
+class PledgeAdjustment(models.Model):
+    """A request to change a published pledge (调诺). The published text stays until approved."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting review")
+        APPROVED = "approved", _("Approved")
+        RETURNED = "returned", _("Returned")
+
+    pledge = models.ForeignKey(
+        Pledge, on_delete=models.CASCADE, related_name="adjustments", verbose_name=_("pledge")
+    )
+    content = models.TextField(_("what will be done"))
+    deadline = models.DateField(_("deadline"))
+    expected_effect = models.TextField(_("expected effect"))
+    measures = models.TextField(_("measures"), blank=True)
+    reason = models.TextField(_("reason for the change"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING, editable=False
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("pledge adjustment")
+        verbose_name_plural = _("pledge adjustments")
+        ordering = ["pledge", "-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pledge"],
+                condition=Q(status="pending"),
+                name="one_pending_adjustment_per_pledge",
+                violation_error_message=_("This pledge already has an adjustment awaiting review."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pledge} · {self.get_status_display()}"
+
+    def content_snapshot(self) -> dict[str, str]:
+        return {
+            "content": self.content,
+            "deadline": self.deadline.isoformat() if self.deadline else "",
+            "expected_effect": self.expected_effect,
+            "measures": self.measures,
+        }
+
+
+class PledgeHistory(models.Model):
+    """One row per action on a pledge: who, when, from which state to which, why.
+
+    ``snapshot`` holds the pledge's content after the action, so a reviewer can see what changed
+    since the pledge was returned.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Create")
+        EDIT = "edit", _("Edit")
+        SUBMIT = "submit", _("Submit")
+        RECALL = "recall", _("Recall")
+        APPROVE = "approve", _("Approve")
+        RETURN = "return", _("Return for revision")
+        RESUBMIT = "resubmit", _("Resubmit")
+        PUBLISH = "publish", _("Publish")
+        ADD_ENTRY = "add_entry", _("Add a fulfilment record")
+        REQUEST_ADJUSTMENT = "request_adjustment", _("Request an adjustment")
+        APPROVE_ADJUSTMENT = "approve_adjustment", _("Approve the adjustment")
+        RETURN_ADJUSTMENT = "return_adjustment", _("Return the adjustment")
+        MARK_FULFILLED = "mark_fulfilled", _("Mark fulfilled")
+        RECORD_SELF_REPORT = "record_self_report", _("Record the self-report")
+        RECORD_APPRAISAL = "record_appraisal", _("Record the democratic appraisal")
+        EVALUATE = "evaluate", _("Confirm the grade")
+        WITHDRAW = "withdraw", _("Withdraw")
+
+    pledge = models.ForeignKey(
+        Pledge, on_delete=models.CASCADE, related_name="history", verbose_name=_("pledge")
+    )
+    action = models.CharField(_("action"), max_length=24, choices=Action.choices)
+    from_status = models.CharField(
+        _("from"), max_length=12, choices=Pledge.Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=12, choices=Pledge.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    reasons = models.ManyToManyField(
+        ReturnReason, blank=True, related_name="+", verbose_name=_("reasons")
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    snapshot = models.JSONField(_("content at that moment"), default=dict, blank=True)
+    adjustment = models.ForeignKey(
+        PledgeAdjustment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="history",
+        verbose_name=_("adjustment"),
+    )
+
+    class Meta:
+        verbose_name = _("pledge history")
+        verbose_name_plural = _("pledge history")
+        ordering = ["pledge", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.pledge_id} · {self.get_action_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def changes_state(self) -> bool:
+        return self.from_status != self.to_status

@@ -1,0 +1,596 @@
+"""The authorization truth table: every URL of the project × every person of the cast.
+
+``EXPECTATIONS`` declares, for each URL name, the answer to a GET for each role. The first test
+walks the project's URL configuration and fails on any URL name missing from the table, so a new
+page cannot be added without saying who may open it. ``POST_CHECKS`` then tries every
+state-changing endpoint as each person who must be refused, checks the answer and that nothing in
+the database changed, and finally as someone allowed, to prove the payload was a real attempt.
+
+Codes: an int is the expected status; ``LOGIN`` is a 302 to the login page (``ADMIN_LOGIN`` to
+the admin's); ``REDIRECT`` is a 302 anywhere else.
+
+Choices adopted from the views (reasonable, not bugs):
+- GET on a POST-only endpoint is 405 for any logged-in staff user, before the scope check (so a
+  sibling secretary gets 405, not 404: nothing is read or revealed); ``member_reactivate``
+  checks the method even before the login, so anonymous gets 405 there too.
+- ``member_user`` (a login without a role) gets 403 on every staff page, even their own record's
+  page: members have their own pages in the pledges app.
+- ``organization_create`` needs ``?parent=<code>``; without it only a superuser may create a root.
+- Every staff user may read the campaigns they take part in (detail, contact points, inspection
+  groups); only the office edits them: a secretary gets 403, not 404, on the edit pages of a
+  campaign they can see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from campaigns.models import (
+    Campaign,
+    ContactPoint,
+    InspectionGroup,
+    LeadershipPosition,
+    Member,
+    MemberTransfer,
+    Organization,
+    Phase,
+    RoleAssignment,
+)
+from tests.conftest import ROLES, World
+
+LOGIN = "302→login"
+ADMIN_LOGIN = "302→admin login"
+REDIRECT = "302"
+
+Expected = int | str
+
+
+def row(default: Expected, **overrides: Expected) -> dict[str, Expected]:
+    """One row of the table: ``default`` for every role not named."""
+    unknown = set(overrides) - set(ROLES)
+    assert not unknown, f"unknown roles {unknown}"
+    return {role: overrides.get(role, default) for role in ROLES}
+
+
+def staff(default: Expected, **overrides: Expected) -> dict[str, Expected]:
+    """A staff page: anonymous and inactive go to the login page, a member without a role gets
+    403, everyone with a role gets ``default`` unless named."""
+    base: dict[str, Expected] = {"anonymous": LOGIN, "inactive": LOGIN, "member_user": 403}
+    base.update(overrides)
+    return row(default, **base)
+
+
+# Readable by every staff user (each sees only their scope on the page).
+STAFF_PAGE = staff(200)
+# An object of branch A, readable: the sibling secretary is an outsider (404).
+BRANCH_A_READ = staff(200, secretary_b=404)
+# An object of branch A, changeable by its committee, the superior committee and the office;
+# leadership and inspectors read but do not change (403); the sibling secretary is an outsider.
+BRANCH_A_MANAGE = staff(200, secretary_b=404, leader=403, inspector=403)
+# The city campaign's set-up: the office (and superusers) only; everyone else sees the campaign.
+OFFICE_ONLY = staff(403, office=200, superuser=200)
+# POST-only endpoints: GET is 405 for any staff user.
+POST_ONLY = staff(405)
+
+EXPECTATIONS: dict[str, dict[str, Expected]] = {
+    "home": row(200, anonymous=LOGIN, inactive=LOGIN),
+    "login": row(REDIRECT, anonymous=200, inactive=200),
+    # Django 5 logs out by POST only.
+    "logout": row(405),
+    "password_change": row(200, anonymous=LOGIN, inactive=LOGIN),
+    "password_change_done": row(200, anonymous=LOGIN, inactive=LOGIN),
+    "admin:index": row(ADMIN_LOGIN, superuser=200),
+    # Organisations
+    "campaigns:organization_tree": STAFF_PAGE,
+    "campaigns:organization_search": STAFF_PAGE,
+    # With ?parent=BR-A (see QUERY): whoever manages branch A.
+    "campaigns:organization_create": BRANCH_A_MANAGE,
+    "campaigns:organization_detail": BRANCH_A_READ,
+    # Requested as htmx (see HEADERS); a plain GET redirects to the detail page.
+    "campaigns:organization_children": BRANCH_A_READ,
+    "campaigns:organization_edit": BRANCH_A_MANAGE,
+    "campaigns:organization_role_add": POST_ONLY,
+    "campaigns:organization_role_remove": POST_ONLY,
+    # Members
+    "campaigns:member_list": STAFF_PAGE,
+    # Every committee may register members in its own branch; leadership and inspectors may not.
+    "campaigns:member_create": staff(200, leader=403, inspector=403),
+    "campaigns:member_detail": BRANCH_A_READ,
+    "campaigns:member_edit": BRANCH_A_MANAGE,
+    "campaigns:member_deactivate": BRANCH_A_MANAGE,
+    # require_POST sits outside staff_required here, so even anonymous gets 405 (nothing read).
+    "campaigns:member_reactivate": row(405),
+    "campaigns:member_transfer": BRANCH_A_MANAGE,
+    # Campaign set-up
+    "campaigns:campaign_list": STAFF_PAGE,
+    "campaigns:campaign_create": OFFICE_ONLY,
+    "campaigns:campaign_detail": STAFF_PAGE,
+    "campaigns:campaign_edit": OFFICE_ONLY,
+    "campaigns:campaign_phases": OFFICE_ONLY,
+    "campaigns:campaign_leadership": OFFICE_ONLY,
+    "campaigns:contact_point_list": STAFF_PAGE,
+    "campaigns:contact_point_create": OFFICE_ONLY,
+    "campaigns:contact_point_edit": OFFICE_ONLY,
+    # GET shows a confirmation page; POST deletes.
+    "campaigns:contact_point_delete": OFFICE_ONLY,
+    "campaigns:inspection_group_list": STAFF_PAGE,
+    "campaigns:inspection_group_create": OFFICE_ONLY,
+    "campaigns:inspection_group_edit": OFFICE_ONLY,
+    "campaigns:inspection_group_delete": OFFICE_ONLY,
+}
+
+# Public machinery with nothing to protect: declared, not requested.
+PUBLIC = {"set_language", "javascript-catalog"}
+# URL prefixes of unnamed patterns that serve files (static/media in development).
+PUBLIC_PREFIXES = ("static/", "media/", "^static/", "^media/")
+
+# The Django admin: only its index is checked; the rest is Django's own, guarded by is_staff
+# and model permissions.
+ADMIN_PREFIX = "admin/"
+
+QUERY: dict[str, Callable[[World], str]] = {
+    "campaigns:organization_create": lambda w: f"?parent={w.branch_a.code}",
+}
+HEADERS: dict[str, dict[str, str]] = {
+    "campaigns:organization_children": {"HTTP_HX_REQUEST": "true"},
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str | None
+    route: str
+    params: tuple[str, ...]
+
+
+def iter_routes(patterns: list, prefix: str = "", namespace: str | None = None) -> Iterator[Route]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = ":".join(n for n in (namespace, pattern.namespace) if n) or None
+            yield from iter_routes(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern):
+            params = tuple(
+                getattr(pattern.pattern, "converters", None) or pattern.pattern.regex.groupindex
+            )
+            name = pattern.name
+            if name and namespace:
+                name = f"{namespace}:{name}"
+            yield Route(name=name, route=prefix + str(pattern.pattern), params=params)
+
+
+def project_routes() -> dict[str, Route]:
+    """Every named route of the project, the admin reduced to its index page (the rest of the
+    admin is Django's own, guarded by is_staff and model permissions)."""
+    routes: dict[str, Route] = {}
+    for route in iter_routes(get_resolver().url_patterns):
+        if route.route.startswith(ADMIN_PREFIX) and route.name != "admin:index":
+            continue
+        if route.name is None:
+            assert route.route.startswith(PUBLIC_PREFIXES), (
+                f"URL pattern {route.route!r} has no name: name it and add it to EXPECTATIONS"
+            )
+            continue
+        routes.setdefault(route.name, route)
+    return routes
+
+
+def url_kwargs(name: str, params: tuple[str, ...], world: World) -> dict[str, Any]:
+    """Fill a URL's parameters from the fixtures: everything points into branch A / the city
+    campaign, so the sibling secretary is always the outsider."""
+    values: dict[str, Any] = {}
+    for param in params:
+        if param == "code":
+            values[param] = world.branch_a.code
+        elif param == "pk" and name == "campaigns:organization_role_remove":
+            values[param] = world.spare_role.pk
+        elif param == "pk" and name.startswith("campaigns:member_"):
+            values[param] = world.member_a1.pk
+        elif param == "pk":
+            values[param] = world.campaign.pk
+        elif param == "item" and "contact_point" in name:
+            values[param] = world.contact_point.pk
+        elif param == "item" and "inspection_group" in name:
+            values[param] = world.inspection_group.pk
+        else:
+            raise AssertionError(f"{name}: no fixture value for URL parameter {param!r}")
+    return values
+
+
+def url_for(name: str, world: World) -> str:
+    route = project_routes()[name]
+    url = reverse(name, kwargs=url_kwargs(name, route.params, world))
+    return url + QUERY.get(name, lambda w: "")(world)
+
+
+def outcome(response) -> Expected:
+    """The response as a table value."""
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith(reverse("admin:login")):
+            return ADMIN_LOGIN
+        if location.startswith(reverse("login")):
+            return LOGIN
+        return REDIRECT
+    return response.status_code
+
+
+def test_every_url_has_declared_expectations() -> None:
+    names = set(project_routes())
+    missing = sorted(names - set(EXPECTATIONS) - PUBLIC)
+    assert not missing, (
+        "URL names with no row in EXPECTATIONS (tests/test_authorization_matrix.py): "
+        + ", ".join(missing)
+    )
+    stale = sorted(set(EXPECTATIONS) - names)
+    assert not stale, f"EXPECTATIONS names URLs the project no longer has: {', '.join(stale)}"
+
+
+def test_every_row_covers_every_role() -> None:
+    for name, expectations in EXPECTATIONS.items():
+        assert set(expectations) == set(ROLES), name
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTATIONS))
+def test_get_matrix(world: World, client_as, name: str) -> None:
+    url = url_for(name, world)
+    mismatches = []
+    for role in ROLES:
+        response = client_as(role).get(url, **HEADERS.get(name, {}))
+        got = outcome(response)
+        if got != EXPECTATIONS[name][role]:
+            mismatches.append(f"{role}: expected {EXPECTATIONS[name][role]}, got {got}")
+    assert not mismatches, f"GET {url} ({name}):\n  " + "\n  ".join(mismatches)
+
+
+# ---------------------------------------------------------------------------------------------
+# POST: refused attempts change nothing
+# ---------------------------------------------------------------------------------------------
+
+
+def db_state() -> dict[str, list]:
+    """Everything a campaigns endpoint could change, as plain rows."""
+    return {
+        "organizations": list(Organization.objects.order_by("pk").values()),
+        "members": list(Member.objects.order_by("pk").values()),
+        "member_categories": list(
+            Member.categories.through.objects.order_by("pk").values_list(
+                "member_id", "membercategory_id"
+            )
+        ),
+        "transfers": list(MemberTransfer.objects.order_by("pk").values()),
+        "roles": list(RoleAssignment.objects.order_by("pk").values()),
+        "campaigns": list(Campaign.objects.order_by("pk").values()),
+        "phases": list(Phase.objects.order_by("pk").values()),
+        "positions": list(LeadershipPosition.objects.order_by("pk").values()),
+        "contact_points": list(ContactPoint.objects.order_by("pk").values()),
+        "contact_point_orgs": list(
+            ContactPoint.organizations.through.objects.order_by("pk").values_list(
+                "contactpoint_id", "organization_id"
+            )
+        ),
+        "inspection_groups": list(InspectionGroup.objects.order_by("pk").values()),
+        "inspection_group_orgs": list(
+            InspectionGroup.organizations.through.objects.order_by("pk").values_list(
+                "inspectiongroup_id", "organization_id"
+            )
+        ),
+        "log_entries": list(LogEntry.objects.order_by("pk").values_list("pk", flat=True)),
+    }
+
+
+def _member_payload(w: World) -> dict[str, Any]:
+    m = w.member_a1
+    return {
+        "name": "张明华（改）",
+        "gender": m.gender,
+        "birth_date": m.birth_date.isoformat(),
+        "phone": m.phone,
+        "id_number": m.id_number,
+        "branch": m.branch_id,
+        "status": m.status,
+        "joined_on": m.joined_on.isoformat(),
+        "post": "村主任",
+    }
+
+
+def _new_member_payload(w: World) -> dict[str, Any]:
+    from tests.conftest import cast_id
+
+    birth = m_birth = w.member_a1.birth_date.replace(year=1991)
+    return {
+        **_member_payload(w),
+        "name": "新党员",
+        "birth_date": m_birth.isoformat(),
+        "id_number": cast_id(birth, 901),
+        "phone": "13800009999",
+    }
+
+
+def _campaign_payload(w: World) -> dict[str, Any]:
+    c = w.campaign
+    return {
+        "name": "2024年创先争优活动（修订）",
+        "theme": c.theme,
+        "sub_theme": c.sub_theme,
+        "root_organization": w.city.pk,
+        "start_date": c.start_date.isoformat(),
+        "end_date": c.end_date.isoformat(),
+        "status": c.status,
+        "member_deed_min": 2,
+        "member_deed_max": 3,
+        "member_rectify_min": 1,
+        "member_rectify_max": 2,
+        "org_deed_min": 3,
+        "org_deed_max": 5,
+    }
+
+
+def _phases_payload(w: World) -> dict[str, Any]:
+    phases = w.phases
+    data: dict[str, Any] = {
+        "phases-TOTAL_FORMS": len(phases),
+        "phases-INITIAL_FORMS": len(phases),
+        "phases-MIN_NUM_FORMS": 0,
+        "phases-MAX_NUM_FORMS": 1000,
+    }
+    for i, phase in enumerate(phases):
+        data.update(
+            {
+                f"phases-{i}-id": phase.pk,
+                f"phases-{i}-order": phase.order,
+                f"phases-{i}-name": phase.name + "（改）",
+                f"phases-{i}-kind": phase.kind,
+                f"phases-{i}-start_date": phase.start_date.isoformat(),
+                f"phases-{i}-end_date": phase.end_date.isoformat(),
+                f"phases-{i}-description": "",
+            }
+        )
+    return data
+
+
+def _positions_payload(w: World) -> dict[str, Any]:
+    p = w.leadership_position
+    return {
+        "positions-TOTAL_FORMS": 1,
+        "positions-INITIAL_FORMS": 1,
+        "positions-MIN_NUM_FORMS": 0,
+        "positions-MAX_NUM_FORMS": 1000,
+        "positions-0-id": p.pk,
+        "positions-0-body": p.body,
+        "positions-0-person_name": p.person_name + "（改）",
+        "positions-0-title": p.title,
+        "positions-0-position": p.position,
+        "positions-0-username": "leader",
+        "positions-0-order": p.order,
+    }
+
+
+def _contact_point_payload(w: World) -> dict[str, Any]:
+    return {
+        "leader": w.leadership_position.pk,
+        "organizations": f"{w.branch_a.code}\n{w.branch_b.code}",
+        "note": "每月走访一次",
+    }
+
+
+def _new_contact_point_payload(w: World) -> dict[str, Any]:
+    from tests.factories import LeadershipPositionFactory
+
+    other_leader = LeadershipPositionFactory(
+        campaign=w.campaign,
+        person_name="刘副组长",
+        position=LeadershipPosition.Position.DEPUTY_LEADER,
+    )
+    return {**_contact_point_payload(w), "leader": other_leader.pk}
+
+
+def _inspection_group_payload(w: World, name: str = "第一督导检查组") -> dict[str, Any]:
+    return {
+        "name": name,
+        "leader_name": "检查组长",
+        "inspectors": "inspector",
+        "organizations": f"{w.committee_a.code}\n{w.committee_c.code}",
+    }
+
+
+@dataclass(frozen=True)
+class PostCheck:
+    payload: Callable[[World], dict[str, Any]]
+    # Who must be refused, and how.
+    refused: dict[str, Expected]
+    # Someone allowed: their POST must change the database (proof the payload is a real attempt).
+    allowed: str
+    prepare: Callable[[World], None] | None = None
+
+
+def _deactivate_member_a1(w: World) -> None:
+    Member.objects.filter(pk=w.member_a1.pk).update(is_active=False, deactivated_reason="迁出")
+
+
+# Refusals for an object of branch A / for the city campaign's set-up.
+REFUSED_BRANCH_A: dict[str, Expected] = {
+    "anonymous": LOGIN,
+    "inactive": LOGIN,
+    "member_user": 403,
+    "secretary_b": 404,
+    "leader": 403,
+    "inspector": 403,
+}
+REFUSED_CAMPAIGN: dict[str, Expected] = {
+    "anonymous": LOGIN,
+    "inactive": LOGIN,
+    "member_user": 403,
+    "secretary_a": 403,
+    "secretary_b": 403,
+    "superior": 403,
+    "leader": 403,
+    "inspector": 403,
+}
+
+POST_CHECKS: dict[str, PostCheck] = {
+    "campaigns:organization_create": PostCheck(
+        payload=lambda w: {
+            "parent": w.branch_a.code,
+            "name": "甲村第二党小组",
+            "code": "GRP-A2",
+            "level": Organization.Level.GROUP,
+            "unit_kind": Organization.UnitKind.VILLAGE,
+            "is_active": "on",
+        },
+        refused=REFUSED_BRANCH_A,
+        allowed="secretary_a",
+    ),
+    "campaigns:organization_edit": PostCheck(
+        payload=lambda w: {
+            "name": "甲村党支部（改）",
+            "short_name": "",
+            "code": w.branch_a.code,
+            "level": w.branch_a.level,
+            "unit_kind": w.branch_a.unit_kind,
+            "is_active": "on",
+        },
+        refused=REFUSED_BRANCH_A,
+        allowed="secretary_a",
+    ),
+    "campaigns:organization_role_add": PostCheck(
+        payload=lambda w: {"username": "member_user", "role": RoleAssignment.Role.COMMITTEE_MEMBER},
+        refused=REFUSED_BRANCH_A,
+        allowed="secretary_a",
+    ),
+    "campaigns:organization_role_remove": PostCheck(
+        payload=lambda w: {},
+        refused=REFUSED_BRANCH_A,
+        allowed="secretary_a",
+    ),
+    "campaigns:member_create": PostCheck(
+        payload=_new_member_payload,
+        # Creating in branch A: the sibling secretary's form refuses the branch (no 404: the
+        # page is theirs too); leadership and inspectors may not create at all.
+        refused={**REFUSED_BRANCH_A, "secretary_b": 200},
+        allowed="secretary_a",
+    ),
+    "campaigns:member_edit": PostCheck(
+        payload=_member_payload, refused=REFUSED_BRANCH_A, allowed="secretary_a"
+    ),
+    "campaigns:member_deactivate": PostCheck(
+        payload=lambda w: {"reason": "迁往外地"}, refused=REFUSED_BRANCH_A, allowed="secretary_a"
+    ),
+    "campaigns:member_reactivate": PostCheck(
+        payload=lambda w: {},
+        refused=REFUSED_BRANCH_A,
+        allowed="secretary_a",
+        prepare=_deactivate_member_a1,
+    ),
+    "campaigns:member_transfer": PostCheck(
+        payload=lambda w: {"to_branch": w.branch_b.code, "reason": "工作调动"},
+        refused=REFUSED_BRANCH_A,
+        allowed="superior",
+    ),
+    "campaigns:campaign_create": PostCheck(
+        payload=lambda w: {**_campaign_payload(w), "name": "2025年创先争优活动"},
+        refused=REFUSED_CAMPAIGN,
+        allowed="office",
+    ),
+    "campaigns:campaign_edit": PostCheck(
+        payload=_campaign_payload, refused=REFUSED_CAMPAIGN, allowed="office"
+    ),
+    "campaigns:campaign_phases": PostCheck(
+        payload=_phases_payload, refused=REFUSED_CAMPAIGN, allowed="office"
+    ),
+    "campaigns:campaign_leadership": PostCheck(
+        payload=_positions_payload, refused=REFUSED_CAMPAIGN, allowed="office"
+    ),
+    "campaigns:contact_point_create": PostCheck(
+        payload=_new_contact_point_payload, refused=REFUSED_CAMPAIGN, allowed="office"
+    ),
+    "campaigns:contact_point_edit": PostCheck(
+        payload=_contact_point_payload, refused=REFUSED_CAMPAIGN, allowed="office"
+    ),
+    "campaigns:contact_point_delete": PostCheck(
+        payload=lambda w: {}, refused=REFUSED_CAMPAIGN, allowed="office"
+    ),
+    "campaigns:inspection_group_create": PostCheck(
+        payload=lambda w: _inspection_group_payload(w, name="第二督导检查组"),
+        refused=REFUSED_CAMPAIGN,
+        allowed="office",
+    ),
+    "campaigns:inspection_group_edit": PostCheck(
+        payload=lambda w: _inspection_group_payload(w, name="第一督导检查组（改）"),
+        refused=REFUSED_CAMPAIGN,
+        allowed="office",
+    ),
+    "campaigns:inspection_group_delete": PostCheck(
+        payload=lambda w: {}, refused=REFUSED_CAMPAIGN, allowed="office"
+    ),
+}
+
+
+def test_every_state_changing_endpoint_has_a_post_check() -> None:
+    # Every campaigns URL that is not a plain page must appear in POST_CHECKS.
+    read_only = {
+        "campaigns:organization_tree",
+        "campaigns:organization_search",
+        "campaigns:organization_detail",
+        "campaigns:organization_children",
+        "campaigns:member_list",
+        "campaigns:member_detail",
+        "campaigns:campaign_list",
+        "campaigns:campaign_detail",
+        "campaigns:contact_point_list",
+        "campaigns:inspection_group_list",
+    }
+    campaign_urls = {name for name in project_routes() if name.startswith("campaigns:")}
+    missing = sorted(campaign_urls - read_only - set(POST_CHECKS))
+    assert not missing, f"state-changing URLs without a POST check: {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("name", sorted(POST_CHECKS))
+def test_post_refused_changes_nothing(world: World, client_as, name: str) -> None:
+    check = POST_CHECKS[name]
+    if check.prepare:
+        check.prepare(world)
+    url = url_for(name, world)
+    payload = check.payload(world)
+    before = db_state()
+    mismatches = []
+    for role, expected in check.refused.items():
+        response = client_as(role).post(url, payload)
+        got = outcome(response)
+        if got != expected:
+            mismatches.append(f"{role}: expected {expected}, got {got}")
+        after = db_state()
+        changed = [table for table in before if before[table] != after[table]]
+        if changed:
+            mismatches.append(f"{role}: a refused POST changed {', '.join(changed)}")
+            before = after
+    assert not mismatches, f"POST {url} ({name}):\n  " + "\n  ".join(mismatches)
+
+    response = client_as(check.allowed).post(url, payload)
+    assert response.status_code in (200, 302), response.status_code
+    after = db_state()
+    assert before != after, (
+        f"POST {url} as {check.allowed} changed nothing: the test payload is not a real attempt "
+        f"(status {response.status_code}; form errors: {_form_errors(response)})"
+    )
+
+
+def _form_errors(response) -> str:
+    context = getattr(response, "context", None)
+    if not context:
+        return "-"
+    found = []
+    for key in ("form", "formset"):
+        if key in context and context[key] is not None:
+            form = context[key]
+            errors = getattr(form, "errors", None)
+            found.append(f"{key}: {errors}")
+            non_form = getattr(form, "non_form_errors", None)
+            if non_form:
+                found.append(f"{key} non-form: {non_form()}")
+    return "; ".join(found) or "-"
