@@ -19,6 +19,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -142,32 +143,50 @@ class ScopedMoveNodeForm(MoveNodeForm):
     organisations (not a <select> of the whole tree); a non-superuser cannot create a root and
     can only place the node under an organisation where they hold the office role."""
 
-    request: HttpRequest | None = None  # set by OrganizationAdmin.get_form
+    # Set by OrganizationAdmin.get_form on the per-request form class.
+    request: HttpRequest | None = None
+    admin_site: admin.AdminSite | None = None
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["treebeard_ref_node"]
+        if self.admin_site is not None:
+            # Any foreign key to Organization will do: the widget only needs one to find the
+            # organisation autocomplete (whose search is scoped, see OrganizationAdmin).
+            field.widget = AutocompleteSelect(
+                RoleAssignment._meta.get_field("organization"), self.admin_site
+            )
+            field.widget.is_required = field.required
+            field.widget.choices = field.choices
         if self.request is not None and not _is_superuser(self.request):
             field.queryset = field.queryset.filter(
                 pk__in=selectors.office_organizations(user=self.request.user).values("pk")
             )
-            field.required = True
+            field.required = field.widget.is_required = True
             field.help_text = _("Choose an organisation of your office's subtree.")
 
     def clean(self) -> dict:
         data = super().clean()
-        if self.request is None or _is_superuser(self.request):
+        if (
+            self.request is None
+            or _is_superuser(self.request)
+            or "treebeard_ref_node" in self.errors
+        ):
             return data
         ref = data.get("treebeard_ref_node")
         position = data.get("treebeard_position")
         if ref is None:
-            raise ValidationError(_("Only a superuser can create or move a top-level organisation."))
+            raise ValidationError(
+                _("Only a superuser can create or move a top-level organisation.")
+            )
         # "Before"/"after" make the node a sibling: its parent is the reference's parent.
         parent = ref if position in ("first-child", "sorted-child") else ref.get_parent()
         if parent is None or not scope.has_role_on(self.request.user, parent, [OFFICE]):
             raise ValidationError(
-                _("The organisation must stay inside your office's subtree: choose a position "
-                  "under an organisation you manage.")
+                _(
+                    "The organisation must stay inside your office's subtree: choose a position "
+                    "under an organisation you manage."
+                )
             )
         return data
 
@@ -212,12 +231,7 @@ class OrganizationAdmin(ScopedAdmin, TreeAdmin):
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.request = request
-        form.base_fields["treebeard_ref_node"].widget = AutocompleteSelect(
-            # Any foreign key to Organization will do: the widget only needs one to find the
-            # organisation autocomplete (whose search is scoped, above).
-            RoleAssignment._meta.get_field("organization"),
-            self.admin_site,
-        )
+        form.admin_site = self.admin_site
         return form
 
     def move_node(self, request: HttpRequest):
@@ -295,7 +309,7 @@ class MemberAdmin(ScopedAdmin):
     readonly_fields = ("created_at", "updated_at")
 
     def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
-        return qs.filter(pk__in=Member.objects.visible_to(request.user).values("pk"))
+        return qs.visible_to(request.user)
 
     def may_change(self, request: HttpRequest, obj: Member) -> bool:
         return scope.has_role_on(request.user, obj.branch, [OFFICE])
@@ -342,13 +356,14 @@ class MemberAdmin(ScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not self._shows_private(request, obj):
-            readonly += [*PRIVATE_MEMBER_FIELDS, *self.MASKED]
+            readonly += list(self.MASKED)
         return readonly
 
-    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+    def get_exclude(self, request: HttpRequest, obj=None):
+        exclude = list(super().get_exclude(request, obj) or ())
         if not self._shows_private(request, obj):
-            kwargs["exclude"] = [*(kwargs.get("exclude") or ()), *PRIVATE_MEMBER_FIELDS]
-        return super().get_form(request, obj, change=change, **kwargs)
+            exclude += PRIVATE_MEMBER_FIELDS
+        return exclude
 
 
 @admin.register(MemberTransfer)
@@ -372,6 +387,9 @@ class MemberTransferAdmin(ScopedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return _is_superuser(request)
 
 
 # --- campaigns --------------------------------------------------------------------------------
@@ -432,17 +450,43 @@ class PositionInlineFormSet(forms.BaseInlineFormSet):
             raise ValidationError(errors)
 
 
-class PhaseInline(admin.TabularInline):
+class CampaignPartInline(admin.TabularInline):
+    """Inlines of the campaign admin, with the same role rules (``obj`` is the campaign)."""
+
+    extra = 0
+
+    def _may_change(self, request: HttpRequest, obj) -> bool:
+        if _is_superuser(request):
+            return True
+        if obj is None:
+            return scope.is_office(request.user)
+        return selectors.can_manage_campaign(request.user, obj)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return _is_superuser(request) or scope.is_staff_user(request.user)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._may_change(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._may_change(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._may_change(request, obj)
+
+
+class PhaseInline(CampaignPartInline):
     model = Phase
     formset = PhaseInlineFormSet
-    extra = 0
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})},
+    }
     fields = ("order", "name", "kind", "start_date", "end_date", "description")
 
 
-class LeadershipPositionInline(admin.TabularInline):
+class LeadershipPositionInline(CampaignPartInline):
     model = LeadershipPosition
     formset = PositionInlineFormSet
-    extra = 0
     fields = ("body", "position", "person_name", "title", "user", "order")
     raw_id_fields = ("user",)
 
@@ -450,7 +494,21 @@ class LeadershipPositionInline(admin.TabularInline):
 class CampaignAdminForm(forms.ModelForm):
     class Meta:
         model = Campaign
-        fields = "__all__"
+        fields = [
+            "name",
+            "theme",
+            "sub_theme",
+            "root_organization",
+            "start_date",
+            "end_date",
+            "status",
+            "member_deed_min",
+            "member_deed_max",
+            "member_rectify_min",
+            "member_rectify_max",
+            "org_deed_min",
+            "org_deed_max",
+        ]
 
     def clean_root_organization(self) -> Organization:
         root = self.cleaned_data["root_organization"]
@@ -487,7 +545,7 @@ class CampaignAdmin(ScopedAdmin):
     )
 
     def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
-        return qs.filter(pk__in=Campaign.objects.visible_to(request.user).values("pk"))
+        return qs.visible_to(request.user)
 
     def may_change(self, request: HttpRequest, obj: Campaign) -> bool:
         return selectors.can_manage_campaign(request.user, obj)
@@ -500,7 +558,7 @@ class CampaignAdmin(ScopedAdmin):
 class PhaseAdminForm(forms.ModelForm):
     class Meta:
         model = Phase
-        fields = "__all__"
+        fields = ["campaign", "order", "name", "kind", "start_date", "end_date", "description"]
 
     def clean(self) -> dict:
         data = super().clean()
@@ -510,7 +568,11 @@ class PhaseAdminForm(forms.ModelForm):
         others = campaign.phases.exclude(pk=self.instance.pk)
         plan = [
             services.PhaseData(
-                order=p.order, name=p.name, kind=p.kind, start_date=p.start_date, end_date=p.end_date
+                order=p.order,
+                name=p.name,
+                kind=p.kind,
+                start_date=p.start_date,
+                end_date=p.end_date,
             )
             for p in others
         ]
@@ -541,7 +603,7 @@ class PhaseAdmin(CampaignScopedAdmin):
 class LeadershipPositionAdminForm(forms.ModelForm):
     class Meta:
         model = LeadershipPosition
-        fields = "__all__"
+        fields = ["campaign", "body", "position", "person_name", "title", "user", "order"]
 
     def clean(self) -> dict:
         data = super().clean()
@@ -576,7 +638,7 @@ class LeadershipPositionAdmin(CampaignScopedAdmin):
 class ContactPointAdminForm(forms.ModelForm):
     class Meta:
         model = ContactPoint
-        fields = "__all__"
+        fields = ["campaign", "leader", "organizations", "note"]
 
     def clean(self) -> dict:
         data = super().clean()
@@ -611,7 +673,7 @@ class ContactPointAdmin(CampaignScopedAdmin):
 class InspectionGroupAdminForm(forms.ModelForm):
     class Meta:
         model = InspectionGroup
-        fields = "__all__"
+        fields = ["campaign", "name", "leader_name", "inspectors", "organizations"]
 
     def clean(self) -> dict:
         data = super().clean()

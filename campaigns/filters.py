@@ -53,7 +53,7 @@ class MemberFilter(django_filters.FilterSet):
             for level in Organization.Level
             if level in Organization.MEMBER_LEVELS
         ],
-        empty_label=_("Branches and groups"),
+        empty_label=_("Any level"),
     )
 
     class Meta:
@@ -69,8 +69,13 @@ class MemberFilter(django_filters.FilterSet):
             field.widget.attrs["class"] = (
                 "form-control form-control-sm" if name == "q" else "form-select form-select-sm"
             )
+        private = self.request is not None and selectors.member_private_search_allowed(
+            user=self.request.user
+        )
         self.form.fields["q"].widget.attrs.update(
-            placeholder=_("Name, ID number or phone"), type="search", autocomplete="off"
+            placeholder=_("Name, ID number or phone") if private else _("Name"),
+            type="search",
+            autocomplete="off",
         )
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -155,11 +155,12 @@ class MemberForm(forms.ModelForm):
         error_messages={"unique": _("This ID number is already registered.")},
     )
     outflow_organization = forms.CharField(
-        label=_("Outflow organisation (code)"),
+        label=_("Outflow organisation"),
         required=False,
         max_length=32,
         help_text=_(
-            "For a mobile member: the code of the organisation they came from, e.g. SF-0101."
+            "For a mobile member: the organisation they came from, anywhere in the city "
+            "(type part of its name, or its code such as SF-0101)."
         ),
     )
 
@@ -191,6 +192,8 @@ class MemberForm(forms.ModelForm):
         }
 
     PRIVATE_FIELDS = ("id_number", "birth_date", "phone")
+    # Above this many branches the branch is chosen with the organisation picker, not a list.
+    BRANCH_SELECT_LIMIT = 60
 
     def __init__(
         self, *args, user, show_private: bool = True, branch_locked: bool = False, **kwargs
@@ -200,11 +203,21 @@ class MemberForm(forms.ModelForm):
         the branch as it is (moving a member needs their current branch in the user's scope)."""
         super().__init__(*args, **kwargs)
         current = self.instance.branch if self.instance.pk else None
-        self.fields["branch"].queryset = member_branch_choices(user=user, current=current)
-        self.fields["branch"].help_text = _("A party branch or party group that you manage.")
+        branch = self.fields["branch"]
+        branch.queryset = member_branch_choices(user=user, current=current)
+        branch.help_text = _("A party branch or party group that you manage.")
+        branch.error_messages["invalid_choice"] = _(
+            "Choose a party branch or party group that you manage."
+        )
+        self.branch_picker = False
         if branch_locked:
-            self.fields["branch"].disabled = True
-            self.fields["branch"].help_text = _("Use “Transfer” to move the member elsewhere.")
+            branch.disabled = True
+            branch.help_text = _("Use “Transfer” to move the member elsewhere.")
+        elif branch.queryset.count() > self.BRANCH_SELECT_LIMIT:
+            # Thousands of <option>s would make the page heavy: pick by name instead.
+            self.branch_picker = True
+            branch.widget = forms.HiddenInput()
+        self.branch_label = self._branch_label()
         self.fields["gender"].choices = Member.Gender.choices  # radios without a blank choice
         self.fields["birth_date"].required = False
         categories = self.fields["categories"]
@@ -222,6 +235,20 @@ class MemberForm(forms.ModelForm):
         if not show_private:
             for name in self.PRIVATE_FIELDS:
                 del self.fields[name]
+        code = self["outflow_organization"].value()
+        outflow = organization_by_code(code=code) if code else None
+        self.outflow_label = outflow.name if outflow else ""
+
+    def _branch_label(self) -> str:
+        """The name of the branch currently in the field (for the picker's text box)."""
+        value = self["branch"].value()
+        if isinstance(value, Organization):
+            return value.name
+        try:
+            org = self.fields["branch"].queryset.filter(pk=int(value)).first() if value else None
+        except (TypeError, ValueError):
+            org = None
+        return org.name if org else ""
 
     def clean_id_number(self) -> str:
         return normalize_id_number(self.cleaned_data["id_number"])
@@ -459,6 +486,18 @@ class BasePhaseFormSet(forms.BaseFormSet):
         self.campaign = campaign
         super().__init__(*args, **kwargs)
 
+    def _kept_forms(self) -> list[forms.Form]:
+        """Readable rows that stay: every existing row unless marked for deletion, and the new
+        rows that were filled in (an untouched blank row is ignored)."""
+        initial = self.initial_form_count()
+        return [
+            form
+            for i, form in enumerate(self.forms)
+            if (i < initial or form.has_changed())
+            and form.is_valid()
+            and not self._should_delete_form(form)
+        ]
+
     def phase_data(self) -> list[PhaseData]:
         return [
             PhaseData(
@@ -470,8 +509,7 @@ class BasePhaseFormSet(forms.BaseFormSet):
                 end_date=form.cleaned_data["end_date"],
                 description=form.cleaned_data.get("description", ""),
             )
-            for form in self.forms
-            if form.has_changed() and form.is_valid() and not self._should_delete_form(form)
+            for form in self._kept_forms()
         ]
 
     def clean(self) -> None:
@@ -533,6 +571,18 @@ class BasePositionFormSet(forms.BaseFormSet):
         self.campaign = campaign
         super().__init__(*args, **kwargs)
 
+    def _kept_forms(self) -> list[forms.Form]:
+        """Readable rows that stay: every existing row unless marked for deletion, and the new
+        rows that were filled in (an untouched blank row is ignored)."""
+        initial = self.initial_form_count()
+        return [
+            form
+            for i, form in enumerate(self.forms)
+            if (i < initial or form.has_changed())
+            and form.is_valid()
+            and not self._should_delete_form(form)
+        ]
+
     def position_data(self) -> list[PositionData]:
         return [
             PositionData(
@@ -544,8 +594,7 @@ class BasePositionFormSet(forms.BaseFormSet):
                 user=form.cleaned_data.get("user"),
                 order=form.cleaned_data.get("order") or 0,
             )
-            for form in self.forms
-            if form.has_changed() and form.is_valid() and not self._should_delete_form(form)
+            for form in self._kept_forms()
         ]
 
     def clean(self) -> None:
@@ -586,8 +635,8 @@ class ContactPointForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
         self.fields["leader"].queryset = campaign.positions.order_by("body", "order", "id")
-        self.fields["organizations"].queryset = Organization.objects.filter(
-            path__startswith=campaign.root_organization.path
+        self.fields["organizations"].queryset = Organization.objects.subtree_of(
+            campaign.root_organization
         )
 
 
@@ -610,6 +659,6 @@ class InspectionGroupForm(forms.Form):
     def __init__(self, *args, campaign: Campaign, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.campaign = campaign
-        self.fields["organizations"].queryset = Organization.objects.filter(
-            path__startswith=campaign.root_organization.path
+        self.fields["organizations"].queryset = Organization.objects.subtree_of(
+            campaign.root_organization
         )

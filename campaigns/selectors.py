@@ -377,17 +377,22 @@ def campaign_contact_points(*, campaign: Campaign) -> list[ContactPoint]:
     )
 
 
-def campaign_inspection_groups(*, campaign: Campaign, with_members: bool = True) -> list[InspectionGroup]:
-    """Inspection groups with ``org_count`` and ``inspector_count``; with their inspectors and
-    organisations prefetched when ``with_members`` is set."""
-    groups = campaign.inspection_groups.annotate(
-        org_count=Count("organizations", distinct=True),
-        inspector_count=Count("inspectors", distinct=True),
-    ).order_by("name")
-    if with_members:
+def campaign_inspection_groups(
+    *, campaign: Campaign, with_organizations: bool = False
+) -> list[InspectionGroup]:
+    """Inspection groups with ``org_count`` and ``inspector_count`` and their inspectors; the
+    organisations themselves (possibly hundreds per group) only ``with_organizations``."""
+    groups = (
+        campaign.inspection_groups.annotate(
+            org_count=Count("organizations", distinct=True),
+            inspector_count=Count("inspectors", distinct=True),
+        )
+        .prefetch_related(Prefetch("inspectors", queryset=User.objects.order_by("username")))
+        .order_by("name")
+    )
+    if with_organizations:
         groups = groups.prefetch_related(
-            Prefetch("inspectors", queryset=User.objects.order_by("username")),
-            Prefetch("organizations", queryset=Organization.objects.order_by("path")),
+            Prefetch("organizations", queryset=Organization.objects.order_by("path"))
         )
     return list(groups)
 
@@ -475,7 +480,7 @@ def member_search_q(*, user, term: str) -> Q:
     if not term:
         return Q()
     q = Q(name__icontains=term)
-    if not (user.is_superuser or scope.scope_paths(user, RoleAssignment.PRIVATE_FIELD_ROLES)):
+    if not member_private_search_allowed(user=user):
         return q
     private_scope = scope.subtree_q(user, "branch__path", RoleAssignment.PRIVATE_FIELD_ROLES)
     id_number = normalize_id_number(term)
@@ -483,6 +488,11 @@ def member_search_q(*, user, term: str) -> Q:
     if _ID_LIKE_RE.match(id_number):
         private |= Q(id_number=id_number)
     return q | (private & private_scope)
+
+
+def member_private_search_allowed(*, user) -> bool:
+    """Whether the search box also matches ID numbers and phones (some private-field scope)."""
+    return user.is_superuser or bool(scope.scope_paths(user, RoleAssignment.PRIVATE_FIELD_ROLES))
 
 
 _ID_LIKE_RE = re.compile(r"^\d{17}[\dX]$")
@@ -501,7 +511,8 @@ def member_list_queryset(*, user, org: Organization | None = None) -> MemberQuer
     members = Member.objects.visible_to(user)
     if org is not None:
         members = members.filter(
-            Q(branch__path__startswith=org.path) | Q(outflow_organization__path__startswith=org.path)
+            Q(branch__path__startswith=org.path)
+            | Q(outflow_organization__path__startswith=org.path)
         )
     return (
         members.select_related("branch", "outflow_organization")

@@ -393,8 +393,10 @@ def _member_validate(
             % {"date": embedded.isoformat()}
         ]
 
-    if member.branch_id and not member.branch.is_active and (
-        previous is None or previous.branch_id != member.branch_id
+    if (
+        member.branch_id
+        and not member.branch.is_active
+        and (previous is None or previous.branch_id != member.branch_id)
     ):
         errors["branch"] = [_("This organisation is no longer active.")]
 
@@ -675,7 +677,7 @@ OFFICE_ONLY = (
 )
 
 
-def _require_campaign_manager(*, actor, campaign: Campaign) -> None:
+def _require_campaign_manager(*, actor: User, campaign: Campaign) -> None:
     if not can_manage_campaign(actor, campaign):
         raise PermissionDenied(_("You may not change the set-up of this campaign."))
 
@@ -684,7 +686,7 @@ def _fmt(day: datetime.date) -> str:
     return formats.date_format(day, "SHORT_DATE_FORMAT")
 
 
-def _check_campaign_root(*, actor, root: Organization) -> None:
+def _check_campaign_root(*, actor: User, root: Organization) -> None:
     """A campaign is organised by a committee or general branch in the actor's office scope."""
     if root.level not in CAMPAIGN_ROOT_LEVELS:
         raise ValidationError(
@@ -726,7 +728,7 @@ def check_organizations_in_campaign(
 
 def campaign_create(
     *,
-    actor,
+    actor: User,
     name: str,
     theme: str,
     root_organization: Organization,
@@ -769,7 +771,7 @@ def campaign_create(
     return campaign
 
 
-def campaign_update(*, campaign: Campaign, actor, **changes: Any) -> Campaign:
+def campaign_update(*, campaign: Campaign, actor: User, **changes: Any) -> Campaign:
     """Change a campaign's fields (``CAMPAIGN_EDITABLE_FIELDS``). The actor must manage the
     campaign, and also hold the office role on a new root organisation. The new dates must
     still contain every phase, and a new root must still contain every organisation of the
@@ -885,7 +887,7 @@ def phase_plan_errors(*, campaign: Campaign, phases: Sequence[PhaseData]) -> lis
 
 
 def campaign_set_phases(
-    *, campaign: Campaign, actor, phases: Sequence[PhaseData]
+    *, campaign: Campaign, actor: User, phases: Sequence[PhaseData]
 ) -> list[Phase]:
     """Replace the campaign's phase plan in one go: rows with an ``id`` are updated, rows without
     are created, existing phases missing from ``phases`` are deleted. Refused as a whole (with
@@ -967,7 +969,7 @@ def position_plan_errors(*, campaign: Campaign, positions: Sequence[PositionData
 
 
 def campaign_set_positions(
-    *, campaign: Campaign, actor, positions: Sequence[PositionData]
+    *, campaign: Campaign, actor: User, positions: Sequence[PositionData]
 ) -> list[LeadershipPosition]:
     """Replace the leadership group and office line-up in one go (rows with ``id`` updated, new
     rows created, missing rows deleted). A person who leads a contact point cannot be removed
@@ -1044,7 +1046,7 @@ def check_contact_point_leader(
 def contact_point_create(
     *,
     campaign: Campaign,
-    actor,
+    actor: User,
     leader: LeadershipPosition,
     organizations: Iterable[Organization],
     note: str = "",
@@ -1076,7 +1078,7 @@ def contact_point_create(
 def contact_point_update(
     *,
     contact_point: ContactPoint,
-    actor,
+    actor: User,
     leader: LeadershipPosition,
     organizations: Iterable[Organization],
     note: str = "",
@@ -1106,7 +1108,7 @@ def contact_point_update(
     return contact_point
 
 
-def contact_point_delete(*, contact_point: ContactPoint, actor) -> None:
+def contact_point_delete(*, contact_point: ContactPoint, actor: User) -> None:
     """Remove a contact point (the leader stays in the leadership)."""
     campaign = contact_point.campaign
     with transaction.atomic():
@@ -1153,7 +1155,7 @@ def _check_inspectors(inspectors: Iterable[AbstractBaseUser]) -> list[AbstractBa
 def inspection_group_create(
     *,
     campaign: Campaign,
-    actor,
+    actor: User,
     name: str,
     organizations: Iterable[Organization],
     leader_name: str = "",
@@ -1188,7 +1190,7 @@ def inspection_group_create(
 def inspection_group_update(
     *,
     group: InspectionGroup,
-    actor,
+    actor: User,
     name: str,
     organizations: Iterable[Organization],
     leader_name: str = "",
@@ -1221,7 +1223,7 @@ def inspection_group_update(
     return group
 
 
-def inspection_group_delete(*, group: InspectionGroup, actor) -> None:
+def inspection_group_delete(*, group: InspectionGroup, actor: User) -> None:
     """Delete an inspection group; refused while other records (e.g. inspections) refer to it."""
     campaign = group.campaign
     with transaction.atomic():

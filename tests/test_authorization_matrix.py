@@ -99,6 +99,8 @@ EXPECTATIONS: dict[str, dict[str, Expected]] = {
     "campaigns:organization_role_remove": POST_ONLY,
     # Members
     "campaigns:member_list": STAFF_PAGE,
+    # The outflow-organisation picker: public organisation fields over the whole city.
+    "campaigns:member_org_lookup": STAFF_PAGE,
     # Every committee may register members in its own branch; leadership and inspectors may not.
     "campaigns:member_create": staff(200, leader=403, inspector=403),
     "campaigns:member_detail": BRANCH_A_READ,
@@ -539,6 +541,7 @@ def test_every_state_changing_endpoint_has_a_post_check() -> None:
         "campaigns:organization_detail",
         "campaigns:organization_children",
         "campaigns:member_list",
+        "campaigns:member_org_lookup",
         "campaigns:member_detail",
         "campaigns:campaign_list",
         "campaigns:campaign_detail",

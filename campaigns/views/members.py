@@ -20,9 +20,11 @@ from django.views.decorators.http import require_POST
 from campaigns import scope, selectors, services
 from campaigns.filters import MemberFilter
 from campaigns.forms import MemberDeactivateForm, MemberForm, MemberTransferForm
+from campaigns.models import Organization
 from campaigns.views.decorators import staff_required
 
 TRANSFER_SEARCH_LIMIT = 20  # organisations listed as possible transfer targets
+LOOKUP_LIMIT = 20  # organisations in the outflow picker's drop-down
 
 
 def _add_service_errors(form: Form, exc: ValidationError) -> None:
@@ -236,4 +238,25 @@ def member_transfer(request: HttpRequest, pk: int) -> HttpResponse:
             "chosen": chosen,
             "limit": TRANSFER_SEARCH_LIMIT,
         },
+    )
+
+
+@staff_required
+def member_org_lookup(request: HttpRequest) -> HttpResponse:
+    """Results for the organisation picker (static/js/org-picker.js, ``data-url``) over every
+    active organisation in the city, not only the user's scope: a mobile member's outflow
+    organisation lies elsewhere by nature. Public fields only (name, code, ancestors)."""
+    query = request.GET.get("q", "").strip()[:100]
+    levels = [
+        level
+        for level in request.GET.get("levels", "").split(",")
+        if level in Organization.Level.values
+    ]
+    rows = selectors.organization_directory_search(
+        query=query, levels=levels or None, limit=LOOKUP_LIMIT + 1
+    )
+    return render(
+        request,
+        "campaigns/member_org_lookup_results.html",
+        {"results": rows[:LOOKUP_LIMIT], "more": len(rows) > LOOKUP_LIMIT, "query": query},
     )

@@ -226,7 +226,9 @@ def contact_point_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactPointForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_point_create(campaign=campaign, actor=request.user, **form.cleaned_data)
+            services.contact_point_create(
+                campaign=campaign, actor=request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -295,7 +297,7 @@ def inspection_group_list(request: HttpRequest, pk: int) -> HttpResponse:
         _campaign_context(
             campaign,
             can_manage=selectors.can_manage_campaign(request.user, campaign),
-            groups=selectors.campaign_inspection_groups(campaign=campaign, with_members=True),
+            groups=selectors.campaign_inspection_groups(campaign=campaign, with_organizations=True),
         ),
     )
 
@@ -368,4 +370,3 @@ def inspection_group_delete(request: HttpRequest, pk: int, item: int) -> HttpRes
         "campaigns/inspection_group_confirm_delete.html",
         _campaign_context(campaign, item=group),
     )
-

@@ -160,6 +160,17 @@ def test_outflow_secretary_sees_the_mobile_member(world: World, client_as) -> No
     assert world.mobile_member.name in response.content.decode()
 
 
+def test_org_lookup_finds_organisations_citywide_but_no_members(world: World, client_as) -> None:
+    # A mobile member's outflow organisation lies elsewhere by nature: the picker searches the
+    # whole city, and shows organisation names and codes only.
+    response = client_as("secretary_a").get(reverse("campaigns:member_org_lookup"), {"q": "丙社区"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert world.branch_c.code in body
+    assert world.member_c1.name not in body
+    assert world.mobile_member.name not in body
+
+
 # --- create -------------------------------------------------------------------------------------
 
 

@@ -36,7 +36,8 @@ def reasons(campaign: Campaign) -> list[ReturnReason]:
 def make_pledge(world: World) -> Callable[..., Pledge]:
     """``make_pledge("member", status=..., author=...)`` — a pledge written straight to the
     database in any state. Owners: "member" (member_self), "branch" (branch A), "committee"
-    (township committee A). The default author is the owner's own side."""
+    (township committee A); ``owner_member=`` in ``kwargs`` picks another member. The default
+    author is the owner's own side."""
 
     def make(owner: str = "member", *, author: User | None = None, **kwargs: Any) -> Pledge:
         if owner == "member":
@@ -51,7 +52,7 @@ def make_pledge(world: World) -> Callable[..., Pledge]:
         else:
             raise ValueError(owner)
         return PledgeFactory(
-            campaign=world.campaign, author=author or default_author, **owner_kw, **kwargs
+            **{"campaign": world.campaign, "author": author or default_author, **owner_kw, **kwargs}
         )
 
     return make

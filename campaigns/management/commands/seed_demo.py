@@ -24,8 +24,10 @@ def pad(text: str, width: int) -> str:
 
 def format_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     widths = [max(display_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip()
-             for row in [header, *rows]]
+    lines = [
+        "  ".join(pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return lines
 
@@ -49,16 +51,27 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument(
-            "--random-seed", type=int, default=demo.DEFAULT_RANDOM_SEED,
+            "--random-seed",
+            type=int,
+            default=demo.DEFAULT_RANDOM_SEED,
             help="Seed of the generator: the same seed gives the same data.",
         )
         parser.add_argument(
-            "--skip-check", action="store_true",
+            "--skip-check",
+            action="store_true",
             help="Skip treebeard's tree check afterwards (two queries per organisation).",
         )
 
-    def handle(self, *args, scale: str, reset: bool, batch_size: int, random_seed: int,
-               skip_check: bool, **options) -> None:
+    def handle(
+        self,
+        *args,
+        scale: str,
+        reset: bool,
+        batch_size: int,
+        random_seed: int,
+        skip_check: bool,
+        **options,
+    ) -> None:
         log = self.stdout.write
         if reset:
             started = time.perf_counter()
@@ -70,8 +83,10 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
 
         if not result.did_anything:
-            log(f"The demo city ({demo.ROOT_CODE}) is already there at this scale; nothing to do. "
-                "Use --reset to start again.")
+            log(
+                f"The demo city ({demo.ROOT_CODE}) is already there at this scale; nothing to do. "
+                "Use --reset to start again."
+            )
         else:
             for name, seconds in result.ran:
                 log(f"  {name:<16} {seconds:6.1f} s")
@@ -86,8 +101,13 @@ class Command(BaseCommand):
         if not skip_check:
             started = time.perf_counter()
             problems = demo.check_tree()
-            labels = ("bad characters", "bad step length", "orphans", "wrong depth",
-                      "wrong numchild")
+            labels = (
+                "bad characters",
+                "bad step length",
+                "orphans",
+                "wrong depth",
+                "wrong numchild",
+            )
             found = {label: ids for label, ids in zip(labels, problems, strict=False) if ids}
             seconds = time.perf_counter() - started
             if found:
