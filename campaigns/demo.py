@@ -1084,7 +1084,7 @@ def step_users(ctx: SeedContext) -> None:
                 "first_name": person.given_name,
                 "email": f"{username}@example.org",
                 "is_active": True,
-                "is_staff": username == "admin",
+                "is_staff": username in ("admin", "office"),
                 "is_superuser": username == "admin",
             },
         )

@@ -234,6 +234,8 @@ def test_every_state_and_person(world: World, make_pledge, setup_name: str, acti
         pledge = make_pledge(setup.owner, author=author, status=state)
         how.prepare(pledge, requester)
         pending = how.needs_pending_adjustment and state == Pledge.Status.PUBLISHED
+        # Every attempt below is rolled back, so this is the “before” of each of them.
+        before = db_state(pledge.pk)
         for who in CAST:
             expected = state in row.sources and row.allows(
                 expected_parties(setup, who, adjustment_pending=pending)
@@ -245,7 +247,6 @@ def test_every_state_and_person(world: World, make_pledge, setup_name: str, acti
             # from the same pledge.
             with transaction.atomic():
                 fresh = Pledge.objects.get(pk=pledge.pk)
-                before = db_state(pledge.pk)
                 try:
                     how.call(fresh, actor)
                 except TransitionRefused:
