@@ -325,6 +325,9 @@ class MemberTransfer(models.Model):
         verbose_name_plural = _("member transfers")
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.member} · {self.from_branch} → {self.to_branch}"
+
 
 class CampaignQuerySet(models.QuerySet):
     def visible_to(self, user) -> CampaignQuerySet:
@@ -401,9 +404,9 @@ class Campaign(models.Model):
             ("member_rectify_min", "member_rectify_max"),
             ("org_deed_min", "org_deed_max"),
         ):
-            if getattr(self, low) is not None and getattr(self, high) is not None:
-                if getattr(self, low) > getattr(self, high):
-                    errors[high] = _("The upper bound cannot be below the lower bound.")
+            low_value, high_value = getattr(self, low), getattr(self, high)
+            if low_value is not None and high_value is not None and low_value > high_value:
+                errors[high] = _("The upper bound cannot be below the lower bound.")
         if errors:
             raise ValidationError(errors)
 

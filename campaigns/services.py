@@ -31,6 +31,7 @@ from campaigns.models import (  # noqa: F401
     Phase,
     RoleAssignment,
 )
+from campaigns.people import person_name
 from campaigns.selectors import CAMPAIGN_ROOT_LEVELS, can_manage_campaign, normalize_id_number
 
 if TYPE_CHECKING:
@@ -281,7 +282,7 @@ def role_grant(*, organization: Organization, user: User, role: str, actor: User
     if RoleAssignment.objects.filter(user=user, organization=organization, role=role).exists():
         raise ValidationError(
             _("%(user)s already holds this role here.")
-            % {"user": user.get_full_name() or user.get_username()}
+            % {"user": person_name(user)}
         )
     assignment = RoleAssignment.objects.create(user=user, organization=organization, role=role)
     scope.forget(user)

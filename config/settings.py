@@ -8,7 +8,6 @@ embedded set-up on a fresh machine (SQLite, a broker that needs no server); prod
 from pathlib import Path
 
 import environ
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from campaigns import scope, selectors, services
 from campaigns.forms import OrganizationForm, OrganizationSearchForm, RoleGrantForm
 from campaigns.models import Organization, RoleAssignment
+from campaigns.people import person_name
 from campaigns.views.decorators import staff_required
 
 CHILDREN_PAGE_SIZE = 100  # children loaded at once when a tree node is expanded
@@ -188,7 +189,7 @@ def organization_role_add(request: HttpRequest, code: str) -> HttpResponse:
                 request,
                 _("%(user)s is now %(role)s of “%(org)s”.")
                 % {
-                    "user": assignment.user.get_full_name() or assignment.user.get_username(),
+                    "user": person_name(assignment.user),
                     "role": assignment.get_role_display(),
                     "org": org.name,
                 },
@@ -213,7 +214,7 @@ def organization_role_remove(request: HttpRequest, code: str, pk: int) -> HttpRe
             _("%(role)s role of %(user)s removed.")
             % {
                 "role": assignment.get_role_display(),
-                "user": assignment.user.get_full_name() or assignment.user.get_username(),
+                "user": person_name(assignment.user),
             },
         )
     return redirect(reverse("campaigns:organization_detail", args=[org.code]) + "#roles")
