@@ -6,6 +6,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaigns import selectors
 from campaigns.models import Member, MemberCategory, Organization
@@ -73,7 +74,7 @@ class MemberFilter(django_filters.FilterSet):
             user=self.request.user
         )
         self.form.fields["q"].widget.attrs.update(
-            placeholder=_("Name, ID number or phone") if private else _("Name"),
+            placeholder=_("Name, ID number or phone") if private else pgettext_lazy("person", "Name"),
             type="search",
             autocomplete="off",
         )

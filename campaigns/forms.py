@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaigns.models import (  # noqa: F401  (sections below use these)
     Campaign,
@@ -530,7 +531,7 @@ class PositionForm(forms.Form):
     body = forms.ChoiceField(
         label=_("Body"), choices=[("", "---------"), *LeadershipPosition.Body.choices]
     )
-    person_name = forms.CharField(label=_("Name"), max_length=40)
+    person_name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=40)
     title = forms.CharField(
         label=_("Official title"),
         max_length=80,

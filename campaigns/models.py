@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 from campaigns import scope
@@ -211,7 +212,7 @@ class Member(models.Model):
         FULL = "full", _("Full member")
         PROBATIONARY = "probationary", _("Probationary member")
 
-    name = models.CharField(_("name"), max_length=40)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=40)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("date of birth"))
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
@@ -477,7 +478,7 @@ class LeadershipPosition(models.Model):
         Campaign, on_delete=models.CASCADE, related_name="positions", verbose_name=_("campaign")
     )
     body = models.CharField(_("body"), max_length=20, choices=Body.choices)
-    person_name = models.CharField(_("name"), max_length=40)
+    person_name = models.CharField(pgettext_lazy("person", "name"), max_length=40)
     title = models.CharField(_("official title"), max_length=80, blank=True)
     position = models.CharField(_("position"), max_length=24, choices=Position.choices)
     user = models.ForeignKey(

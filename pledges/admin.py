@@ -57,16 +57,43 @@ class EntryInline(ReadOnlyInline):
 
 @admin.register(Pledge)
 class PledgeAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "campaign", "organization", "kind", "term", "status", "deadline", "grade")
+    list_display = (
+        "__str__",
+        "campaign",
+        "organization",
+        "kind",
+        "term",
+        "status",
+        "deadline",
+        "grade",
+    )
     list_filter = ("status", "kind", "term", "grade", "campaign")
-    search_fields = ("content", "owner_member__name", "owner_organization__name", "organization__name")
+    search_fields = (
+        "content",
+        "owner_member__name",
+        "owner_organization__name",
+        "organization__name",
+    )
     date_hierarchy = "created_at"
     list_select_related = ("campaign", "organization", "owner_member", "owner_organization")
     raw_id_fields = ("owner_member", "owner_organization", "organization", "author")
     readonly_fields = (
-        "campaign", "owner_member", "owner_organization", "organization", "author",
-        "status", "grade", "withdrawal_reason", "created_at", "updated_at", "submitted_at",
-        "approved_at", "published_at", "fulfilled_at", "evaluated_at", "withdrawn_at",
+        "campaign",
+        "owner_member",
+        "owner_organization",
+        "organization",
+        "author",
+        "status",
+        "grade",
+        "withdrawal_reason",
+        "created_at",
+        "updated_at",
+        "submitted_at",
+        "approved_at",
+        "published_at",
+        "fulfilled_at",
+        "evaluated_at",
+        "withdrawn_at",
     )
     inlines = (EntryInline, HistoryInline)
 
@@ -180,8 +207,13 @@ class ReturnReasonAdmin(admin.ModelAdmin):
 @admin.register(EvaluationPolicy)
 class EvaluationPolicyAdmin(admin.ModelAdmin):
     list_display = (
-        "campaign", "weight_self_report", "weight_appraisal", "weight_satisfaction",
-        "threshold_good", "threshold_fairly_good", "threshold_average",
+        "campaign",
+        "weight_self_report",
+        "weight_appraisal",
+        "weight_satisfaction",
+        "threshold_good",
+        "threshold_fairly_good",
+        "threshold_average",
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[EvaluationPolicy]:

@@ -50,8 +50,10 @@ def validate_attachment(file) -> None:
     ext = os.path.splitext(name)[1].lower()
     if ext not in ATTACHMENT_SIGNATURES:
         raise ValidationError(
-            _("“%(name)s” is not an accepted file type. Upload a JPG, PNG or WebP photo, or a "
-              "PDF, Word (docx) or Excel (xlsx) document."),
+            _(
+                "“%(name)s” is not an accepted file type. Upload a JPG, PNG or WebP photo, or a "
+                "PDF, Word (docx) or Excel (xlsx) document."
+            ),
             code="attachment_type",
             params={"name": os.path.basename(name)},
         )
@@ -106,7 +108,10 @@ class ReturnReason(models.Model):
     """A reason a reviewer can tick when returning a pledge for revision (退回修改)."""
 
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="return_reasons", verbose_name=_("campaign")
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="return_reasons",
+        verbose_name=_("campaign"),
     )
     text = models.CharField(_("reason"), max_length=80)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -139,7 +144,9 @@ class EvaluationPolicy(models.Model):
         related_name="evaluation_policy",
         verbose_name=_("campaign"),
     )
-    weight_self_report = models.PositiveSmallIntegerField(_("weight of the self-report"), default=30)
+    weight_self_report = models.PositiveSmallIntegerField(
+        _("weight of the self-report"), default=30
+    )
     weight_appraisal = models.PositiveSmallIntegerField(
         _("weight of the democratic appraisal"), default=40
     )
@@ -371,7 +378,9 @@ class Pledge(models.Model):
         snapshot: dict[str, str] = {}
         for name in self.CONTENT_FIELDS:
             value = getattr(self, name)
-            snapshot[name] = value.isoformat() if isinstance(value, datetime.date) else (value or "")
+            snapshot[name] = (
+                value.isoformat() if isinstance(value, datetime.date) else (value or "")
+            )
         return snapshot
 
     def clean(self) -> None:
@@ -468,7 +477,9 @@ class Evaluation(models.Model):
     final_grade = models.CharField(
         _("grade"), max_length=12, choices=Pledge.Grade.choices, blank=True
     )
-    override_justification = models.TextField(_("reason for differing from the suggestion"), blank=True)
+    override_justification = models.TextField(
+        _("reason for differing from the suggestion"), blank=True
+    )
     improvement_deadline = models.DateField(_("improve by"), null=True, blank=True)
     publicity_start = models.DateField(_("publicity from"), null=True, blank=True)
     publicity_end = models.DateField(_("publicity until"), null=True, blank=True)

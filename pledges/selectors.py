@@ -236,7 +236,9 @@ def suggest_grade(*, pledge: Pledge, policy: EvaluationPolicy | None = None) -> 
             grade = Pledge.Grade.POOR
     return GradeSuggestion(
         self_report_score=self_score,
-        appraisal_score=appraisal.quantize(_ONE_DECIMAL, ROUND_HALF_UP) if appraisal is not None else None,
+        appraisal_score=appraisal.quantize(_ONE_DECIMAL, ROUND_HALF_UP)
+        if appraisal is not None
+        else None,
         satisfaction_score=satisfaction,
         weights=weights,
         score=score,

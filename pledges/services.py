@@ -77,8 +77,10 @@ def _reject_unknown_fields(fields: dict[str, Any]) -> None:
     unknown = set(fields) - _CONTENT_FIELDS
     if unknown:
         raise TypeError(f"not pledge content fields: {', '.join(sorted(unknown))}")
-    if "deadline" in fields and fields["deadline"] is not None and not isinstance(
-        fields["deadline"], datetime.date
+    if (
+        "deadline" in fields
+        and fields["deadline"] is not None
+        and not isinstance(fields["deadline"], datetime.date)
     ):
         raise TypeError("deadline must be a date")
 
@@ -269,7 +271,9 @@ def fulfilment_entry_add(
             raise TransitionRefused(_("Describe what was done."), code="no_text", field="text")
         if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:
             raise TransitionRefused(
-                _("Progress is a whole number from 0 to 100."), code="bad_progress", field="progress"
+                _("Progress is a whole number from 0 to 100."),
+                code="bad_progress",
+                field="progress",
             )
         for upload in files:
             try:
@@ -340,7 +344,9 @@ def adjustment_request(
             )
         if locked.kind == Pledge.Kind.RECTIFY and not (measures or "").strip():
             raise TransitionRefused(
-                _("A rectification pledge needs its measures."), code="no_measures", field="measures"
+                _("A rectification pledge needs its measures."),
+                code="no_measures",
+                field="measures",
             )
         ctx.adjustment = PledgeAdjustment.objects.create(
             pledge=locked,
@@ -380,14 +386,14 @@ def _decide_adjustment(
             for name in ("content", "deadline", "expected_effect", "measures"):
                 setattr(locked, name, getattr(pending, name))
 
-    transition(
-        pledge=adjustment.pledge, action=action, actor=actor, comment=comment, apply=apply
-    )
+    transition(pledge=adjustment.pledge, action=action, actor=actor, comment=comment, apply=apply)
     adjustment.refresh_from_db()
     return adjustment
 
 
-def adjustment_approve(*, adjustment: PledgeAdjustment, actor, comment: str = "") -> PledgeAdjustment:
+def adjustment_approve(
+    *, adjustment: PledgeAdjustment, actor, comment: str = ""
+) -> PledgeAdjustment:
     """Approve a pending adjustment: its text replaces the published one (same reviewers as the
     pledge, and never the person who asked for it)."""
     return _decide_adjustment(adjustment, Action.APPROVE_ADJUSTMENT, actor, comment, approve=True)
@@ -492,7 +498,9 @@ def pledge_confirm_grade(
         evaluation.suggested_grade = suggestion.grade
         evaluation.final_grade = grade
         evaluation.override_justification = (justification or "").strip()
-        evaluation.improvement_deadline = improvement_deadline if grade == Pledge.Grade.POOR else None
+        evaluation.improvement_deadline = (
+            improvement_deadline if grade == Pledge.Grade.POOR else None
+        )
         evaluation.publicity_start = publicity_start
         evaluation.publicity_end = publicity_end
         evaluation.confirmed_by = actor

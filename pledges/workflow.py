@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import scope
 from campaigns.models import RoleAssignment
+from campaigns.people import person_name
 from pledges.models import Pledge, PledgeAdjustment, PledgeHistory, ReturnReason
 
 Status = Pledge.Status
@@ -134,11 +135,15 @@ def reasons_and_comment(pledge: Pledge, ctx: Context) -> None:
     """Returning a pledge needs at least one of the campaign's reasons and a comment."""
     if not ctx.reasons:
         raise TransitionRefused(
-            _("Choose at least one reason for returning the pledge."), code="no_reason", field="reasons"
+            _("Choose at least one reason for returning the pledge."),
+            code="no_reason",
+            field="reasons",
         )
     if any(reason.campaign_id != pledge.campaign_id for reason in ctx.reasons):
         raise TransitionRefused(
-            _("A reason does not belong to this pledge's campaign."), code="bad_reason", field="reasons"
+            _("A reason does not belong to this pledge's campaign."),
+            code="bad_reason",
+            field="reasons",
         )
     comment_required(pledge, ctx)
 
@@ -270,54 +275,31 @@ EDITORS = (P.OWNER, P.COMMITTEE)
 # Nobody reviews their own pledge or a pledge they wrote.
 NOT_OWN = (P.OWNER, P.AUTHOR)
 
-TRANSITIONS: dict[Action, Transition] = {
-    row.action: row
-    for row in (
-        _row(Action.CREATE, (), S.DRAFT, EDITORS),
-        _row(Action.EDIT, (S.DRAFT, S.RETURNED), None, EDITORS),
-        _row(Action.SUBMIT, (S.DRAFT,), S.SUBMITTED, EDITORS, guards=(content_complete,)),
-        # Only the author, and only before a review (a review moves it out of SUBMITTED).
-        _row(Action.RECALL, (S.SUBMITTED,), S.DRAFT, (P.AUTHOR,)),
-        _row(Action.APPROVE, (S.SUBMITTED,), S.APPROVED, (P.REVIEWER,), never=NOT_OWN),
-        _row(
-            Action.RETURN, (S.SUBMITTED,), S.RETURNED, (P.REVIEWER,), never=NOT_OWN,
-            guards=(reasons_and_comment,),
-        ),
-        _row(Action.RESUBMIT, (S.RETURNED,), S.SUBMITTED, EDITORS, guards=(content_complete,)),
-        _row(Action.PUBLISH, (S.APPROVED,), S.PUBLISHED, (P.SECRETARY, P.OFFICE)),
-        _row(Action.ADD_ENTRY, (S.PUBLISHED,), None, EDITORS),
-        _row(
-            Action.REQUEST_ADJUSTMENT, (S.PUBLISHED,), None, EDITORS,
-            guards=(no_pending_adjustment,),
-        ),
-        _row(
-            Action.APPROVE_ADJUSTMENT, (S.PUBLISHED,), None, (P.REVIEWER,),
-            never=(*NOT_OWN, P.REQUESTER), guards=(pending_adjustment,),
-        ),
-        _row(
-            Action.RETURN_ADJUSTMENT, (S.PUBLISHED,), None, (P.REVIEWER,),
-            never=(*NOT_OWN, P.REQUESTER), guards=(pending_adjustment, comment_required),
-        ),
-        # The owner may ask; the committee decides (a secretary's own pledge: another member).
-        _row(
-            Action.MARK_FULFILLED, (S.PUBLISHED,), S.FULFILLED, (P.COMMITTEE,), never=(P.OWNER,),
-            guards=(has_journal_entry, no_pending_adjustment),
-        ),
-        _row(Action.RECORD_SELF_REPORT, (S.PUBLISHED, S.FULFILLED), None, EDITORS),
-        _row(
-            Action.RECORD_APPRAISAL, (S.PUBLISHED, S.FULFILLED), None, (P.COMMITTEE, P.OFFICE),
-            never=(P.OWNER,),
-        ),
-        _row(
-            Action.EVALUATE, (S.PUBLISHED, S.FULFILLED), S.EVALUATED, (P.LEADERSHIP, P.OFFICE),
-            never=(P.OWNER,), guards=(self_report_present, no_pending_adjustment, grade_rules),
-        ),
-        _row(
-            Action.WITHDRAW, set(S) - {S.EVALUATED, S.WITHDRAWN}, S.WITHDRAWN,
-            (P.REVIEWER, P.OFFICE), never=(P.OWNER,), guards=(comment_required,),
-        ),
-    )
-}
+# fmt: off
+TRANSITIONS: dict[Action, Transition] = {row.action: row for row in (
+    #    action                     from                        to            who                      never                      guards
+    _row(Action.CREATE,             (),                         S.DRAFT,      EDITORS),
+    _row(Action.EDIT,               (S.DRAFT, S.RETURNED),      None,         EDITORS),
+    _row(Action.SUBMIT,             (S.DRAFT,),                 S.SUBMITTED,  EDITORS,                 (),                        (content_complete,)),
+    # Only the author, and only before a review (a review moves it out of SUBMITTED).
+    _row(Action.RECALL,             (S.SUBMITTED,),             S.DRAFT,      (P.AUTHOR,)),
+    _row(Action.APPROVE,            (S.SUBMITTED,),             S.APPROVED,   (P.REVIEWER,),           NOT_OWN),
+    _row(Action.RETURN,             (S.SUBMITTED,),             S.RETURNED,   (P.REVIEWER,),           NOT_OWN,                   (reasons_and_comment,)),
+    _row(Action.RESUBMIT,           (S.RETURNED,),              S.SUBMITTED,  EDITORS,                 (),                        (content_complete,)),
+    _row(Action.PUBLISH,            (S.APPROVED,),              S.PUBLISHED,  (P.SECRETARY, P.OFFICE)),
+    _row(Action.ADD_ENTRY,          (S.PUBLISHED,),             None,         EDITORS),
+    _row(Action.REQUEST_ADJUSTMENT, (S.PUBLISHED,),             None,         EDITORS,                 (),                        (no_pending_adjustment,)),
+    _row(Action.APPROVE_ADJUSTMENT, (S.PUBLISHED,),             None,         (P.REVIEWER,),           (*NOT_OWN, P.REQUESTER),   (pending_adjustment,)),
+    _row(Action.RETURN_ADJUSTMENT,  (S.PUBLISHED,),             None,         (P.REVIEWER,),           (*NOT_OWN, P.REQUESTER),   (pending_adjustment, comment_required)),
+    # The owner may ask; the committee decides (a secretary's own pledge: another member).
+    _row(Action.MARK_FULFILLED,     (S.PUBLISHED,),             S.FULFILLED,  (P.COMMITTEE,),          (P.OWNER,),                (has_journal_entry, no_pending_adjustment)),
+    _row(Action.RECORD_SELF_REPORT, (S.PUBLISHED, S.FULFILLED), None,         EDITORS),
+    _row(Action.RECORD_APPRAISAL,   (S.PUBLISHED, S.FULFILLED), None,         (P.COMMITTEE, P.OFFICE), (P.OWNER,)),
+    _row(Action.EVALUATE,           (S.PUBLISHED, S.FULFILLED), S.EVALUATED,  (P.LEADERSHIP, P.OFFICE), (P.OWNER,),               (self_report_present, no_pending_adjustment, grade_rules)),
+    _row(Action.WITHDRAW,           set(S) - {S.EVALUATED, S.WITHDRAWN},
+                                                                S.WITHDRAWN,  (P.REVIEWER, P.OFFICE),  (P.OWNER,),                (comment_required,)),
+)}
+# fmt: on
 del S, P
 
 # The timestamp each state sets on the pledge when it is entered.
@@ -340,7 +322,7 @@ _REVIEW_ACTIONS = (Action.APPROVE, Action.RETURN)
 
 
 def display_name(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
+    return person_name(user)
 
 
 def _has_role_above(user, org, roles: Iterable[str]) -> bool:
@@ -353,7 +335,9 @@ def _has_role_above(user, org, roles: Iterable[str]) -> bool:
     )
 
 
-def parties_of(user, pledge: Pledge, *, adjustment: PledgeAdjustment | None = None) -> frozenset[Party]:
+def parties_of(
+    user, pledge: Pledge, *, adjustment: PledgeAdjustment | None = None
+) -> frozenset[Party]:
     """Every :class:`Party` the user is for this pledge (none for anonymous or inactive users)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
@@ -440,8 +424,10 @@ def _check_actor(row: Transition, parties: frozenset[Party]) -> None:
         return
     if parties & row.who and parties & row.never & {Party.OWNER, Party.AUTHOR}:
         raise TransitionRefused(
-            _("You cannot do this for a pledge that is your own or that you wrote; "
-              "another member of the committee or the superior organisation must."),
+            _(
+                "You cannot do this for a pledge that is your own or that you wrote; "
+                "another member of the committee or the superior organisation must."
+            ),
             code="own_pledge",
         )
     if parties & row.who and Party.REQUESTER in parties:

@@ -2,6 +2,8 @@
 
     python scripts/i18n.py untranslated            # msgids still empty in zh_Hans, as JSON
     python scripts/i18n.py apply FILE.json         # write {msgid: 简体} into zh_Hans
+
+A msgid with a context is keyed "context\u0004msgid", gettext's own convention.
     python scripts/i18n.py hant                    # derive every zh_Hant msgstr from zh_Hans
 
 Simplified Chinese is the source of truth; Traditional Chinese is converted character by
@@ -23,6 +25,10 @@ def _po(lang: str, domain: str) -> polib.POFile | None:
     return polib.pofile(str(path), wrapwidth=100) if path.exists() else None
 
 
+def _key(entry: polib.POEntry) -> str:
+    return f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid
+
+
 def untranslated() -> None:
     out = {}
     for domain in DOMAINS:
@@ -34,9 +40,9 @@ def untranslated() -> None:
                 continue
             if entry.msgid_plural:
                 if not all(entry.msgstr_plural.values()) or entry.fuzzy:
-                    out[entry.msgid] = ""
+                    out[_key(entry)] = ""
             elif not entry.msgstr or entry.fuzzy:
-                out[entry.msgid] = ""
+                out[_key(entry)] = ""
     json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
 
 
@@ -47,7 +53,7 @@ def apply(path: str) -> None:
         if po is None:
             continue
         for entry in po:
-            text = table.get(entry.msgid)
+            text = table.get(_key(entry))
             if not text:
                 continue
             if entry.msgid_plural:

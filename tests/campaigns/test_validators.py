@@ -29,11 +29,13 @@ def _id_ending_in_x() -> str:
     raise AssertionError("no serial gives a check character X")
 
 
-def _message(value: str, validator=validate_id_number) -> tuple[str, str]:
-    with translation.override("en"), pytest.raises(ValidationError) as excinfo:
-        validator(value)
-    error = excinfo.value
-    return error.code, str(error.messages[0])
+def _message(value: str, validator=validate_id_number, language: str = "en") -> tuple[str, str]:
+    with translation.override(language):
+        with pytest.raises(ValidationError) as excinfo:
+            validator(value)
+        error = excinfo.value
+        # The message is lazy: turn it into text while the language is active.
+        return error.code, str(error.messages[0])
 
 
 @pytest.mark.parametrize("value", VALID_IDS)
@@ -82,6 +84,16 @@ def test_id_number_with_bad_checksum() -> None:
     # One mistyped digit anywhere is caught by the check character.
     code, _ = _message("11010519491231012X")
     assert code == "id_checksum"
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "zh-hant"])
+def test_messages_are_translated(language: str) -> None:
+    _code, message = _message("11010519491231002" + "3", language=language)
+    assert message != "This ID number's check digit is wrong; please check it for typing errors."
+    assert "身份證" in message or "身份证" in message
+    _code, message = _message("12345", validator=validate_phone, language=language)
+    assert "0551-12345678" in message
+    assert not message.startswith("Enter")
 
 
 def test_member_field_runs_the_id_validator(db) -> None:

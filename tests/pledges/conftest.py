@@ -8,17 +8,26 @@ The pledge owners used throughout:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import translation
 
 from campaigns.models import Campaign
 from pledges.models import Pledge, ReturnReason
 from pledges.services import ensure_default_return_reasons
 from tests.conftest import World
 from tests.pledges.factories import PledgeFactory
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Assertions on refusal messages read the English msgids; the default language is zh-hans
+    (``test_refusals_are_translated`` checks that side)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -49,9 +49,12 @@ class PledgeFactory(DjangoModelFactory[Pledge]):
     status = Pledge.Status.DRAFT
     # A pledge that reached publication carries its publication time, as the workflow sets it.
     published_at = factory.LazyAttribute(
-        lambda o: timezone.now()
-        if o.status in (Pledge.Status.PUBLISHED, Pledge.Status.FULFILLED, Pledge.Status.EVALUATED)
-        else None
+        lambda o: (
+            timezone.now()
+            if o.status
+            in (Pledge.Status.PUBLISHED, Pledge.Status.FULFILLED, Pledge.Status.EVALUATED)
+            else None
+        )
     )
     grade = factory.LazyAttribute(
         lambda o: Pledge.Grade.GOOD if o.status == Pledge.Status.EVALUATED else ""

@@ -13,6 +13,7 @@ import time
 import pytest
 from django.db import connection, connections
 
+from campaigns.people import person_name
 from pledges import services, workflow
 from pledges.models import Pledge, PledgeHistory
 from pledges.workflow import Action, TransitionRefused
@@ -62,9 +63,16 @@ def _race(pledge: Pledge, attempts: list, monkeypatch) -> dict[str, object]:
     return outcomes
 
 
-def test_concurrent_approvals_exactly_one_succeeds(world: World, make_pledge, spare, monkeypatch) -> None:
+def test_concurrent_approvals_exactly_one_succeeds(
+    world: World, make_pledge, spare, monkeypatch
+) -> None:
     pledge = make_pledge("member", status=Pledge.Status.SUBMITTED)
-    reviewers = [world.users["secretary_a"], spare, world.users["superior"], world.users["superuser"]]
+    reviewers = [
+        world.users["secretary_a"],
+        spare,
+        world.users["superior"],
+        world.users["superuser"],
+    ]
     outcomes = _race(
         pledge,
         [(user, lambda p, u: services.pledge_approve(pledge=p, actor=u)) for user in reviewers],
@@ -78,26 +86,37 @@ def test_concurrent_approvals_exactly_one_succeeds(world: World, make_pledge, sp
         if name != winners[0]:
             assert isinstance(outcome, TransitionRefused), outcome
             assert outcome.code == "already_reviewed"
-            assert winner.get_full_name() in outcome.message
+            assert person_name(winner) in outcome.message
     assert PledgeHistory.objects.filter(pledge=pledge, action=Action.APPROVE).count() == 1
     assert PledgeHistory.objects.filter(pledge=pledge).count() == 1
     pledge.refresh_from_db()
     assert pledge.status == Pledge.Status.APPROVED
 
 
-def test_concurrent_approve_and_return(world: World, make_pledge, spare, reasons, monkeypatch) -> None:
+def test_concurrent_approve_and_return(
+    world: World, make_pledge, spare, reasons, monkeypatch
+) -> None:
     pledge = make_pledge("member", status=Pledge.Status.SUBMITTED)
-    approve = lambda p, u: services.pledge_approve(pledge=p, actor=u)  # noqa: E731
-    give_back = lambda p, u: services.pledge_return(  # noqa: E731
-        pledge=p, actor=u, reasons=reasons[:1], comment="请修改"
-    )
+
+    def approve(p: Pledge, u) -> None:
+        services.pledge_approve(pledge=p, actor=u)
+
+    def give_back(p: Pledge, u) -> None:
+        services.pledge_return(pledge=p, actor=u, reasons=reasons[:1], comment="请修改")
+
     outcomes = _race(
         pledge,
-        [(world.users["secretary_a"], give_back), (spare, approve), (world.users["superior"], approve)],
+        [
+            (world.users["secretary_a"], give_back),
+            (spare, approve),
+            (world.users["superior"], approve),
+        ],
         monkeypatch,
     )
     assert sum(outcome == "ok" for outcome in outcomes.values()) == 1, outcomes
-    reviews = PledgeHistory.objects.filter(pledge=pledge, action__in=[Action.APPROVE, Action.RETURN])
+    reviews = PledgeHistory.objects.filter(
+        pledge=pledge, action__in=[Action.APPROVE, Action.RETURN]
+    )
     assert reviews.count() == 1
     pledge.refresh_from_db()
     assert pledge.status == reviews.get().to_status

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from campaigns.people import person_name
 from pledges import selectors, services
 from pledges.models import Pledge, PledgeAdjustment, PledgeHistory
 from pledges.workflow import Action, TransitionRefused
@@ -33,12 +34,20 @@ def _media(settings, tmp_path) -> None:
 
 
 def test_member_pledge_whole_cycle(world: World, spare, reasons) -> None:
-    member, secretary, leader = world.users["member_user"], world.users["secretary_a"], world.users["leader"]
+    member, secretary, leader = (
+        world.users["member_user"],
+        world.users["secretary_a"],
+        world.users["leader"],
+    )
 
     # 定诺: the member drafts, completes and submits their own pledge.
     pledge = services.pledge_create(
-        campaign=world.campaign, actor=member, owner_member=world.member_self,
-        kind=Pledge.Kind.DEED, term=Pledge.Term.ANNUAL, content="帮助困难户",
+        campaign=world.campaign,
+        actor=member,
+        owner_member=world.member_self,
+        kind=Pledge.Kind.DEED,
+        term=Pledge.Term.ANNUAL,
+        content="帮助困难户",
     )
     assert (pledge.status, pledge.organization, pledge.author) == (S.DRAFT, world.branch_a, member)
     services.pledge_update(
@@ -55,7 +64,9 @@ def test_member_pledge_whole_cycle(world: World, spare, reasons) -> None:
     services.pledge_update(pledge=pledge, actor=member, content="帮助5户困难户")
     services.pledge_resubmit(pledge=pledge, actor=member)
     changes = selectors.pledge_changes_since_return(pledge=pledge)
-    assert [(c.field, c.before, c.after) for c in changes] == [("content", "帮助困难户", "帮助5户困难户")]
+    assert [(c.field, c.before, c.after) for c in changes] == [
+        ("content", "帮助困难户", "帮助5户困难户")
+    ]
     services.pledge_approve(pledge=pledge, actor=spare, comment="同意")
     assert pledge.status == S.APPROVED and pledge.approved_at is not None
 
@@ -66,15 +77,23 @@ def test_member_pledge_whole_cycle(world: World, spare, reasons) -> None:
 
     # 践诺: a journal entry with a photo, an adjustment, then fulfilled.
     entry = services.fulfilment_entry_add(
-        pledge=pledge, actor=member, date=in_days(-2), text="走访3户", progress=60,
+        pledge=pledge,
+        actor=member,
+        date=in_days(-2),
+        text="走访3户",
+        progress=60,
         files=[SimpleUploadedFile("走访.png", PNG, content_type="image/png")],
     )
     attachment = entry.attachments.get()
     assert attachment.original_name == "走访.png" and attachment.size == len(PNG)
     assert attachment.file.storage.exists(attachment.file.name)
     adjustment = services.adjustment_request(
-        pledge=pledge, actor=member, content="帮助8户困难户", deadline=in_days(90),
-        expected_effect="户户受益", reason="又摸排出3户",
+        pledge=pledge,
+        actor=member,
+        content="帮助8户困难户",
+        deadline=in_days(90),
+        expected_effect="户户受益",
+        reason="又摸排出3户",
     )
     pledge.refresh_from_db()
     assert pledge.content == "帮助5户困难户"  # the published text stays until approved
@@ -94,8 +113,11 @@ def test_member_pledge_whole_cycle(world: World, spare, reasons) -> None:
     assert suggestion.score == Decimal("97.7")
     assert suggestion.grade == Pledge.Grade.GOOD
     services.pledge_confirm_grade(
-        pledge=pledge, actor=leader, grade=Pledge.Grade.GOOD,
-        publicity_start=in_days(1), publicity_end=in_days(7),
+        pledge=pledge,
+        actor=leader,
+        grade=Pledge.Grade.GOOD,
+        publicity_start=in_days(1),
+        publicity_end=in_days(7),
     )
     pledge.refresh_from_db()
     assert (pledge.status, pledge.grade) == (S.EVALUATED, Pledge.Grade.GOOD)
@@ -125,12 +147,21 @@ def test_member_pledge_whole_cycle(world: World, spare, reasons) -> None:
 
 
 def test_organisation_pledge_whole_cycle(world: World, spare, reasons) -> None:
-    secretary, superior, office = world.users["secretary_a"], world.users["superior"], world.users["office"]
+    secretary, superior, office = (
+        world.users["secretary_a"],
+        world.users["superior"],
+        world.users["office"],
+    )
 
     pledge = services.pledge_create(
-        campaign=world.campaign, actor=secretary, owner_organization=world.branch_a,
-        kind=Pledge.Kind.RECTIFY, term=Pledge.Term.IMMEDIATE, content="村务公开不及时",
-        deadline=in_days(30), expected_effect="每月公开一次",
+        campaign=world.campaign,
+        actor=secretary,
+        owner_organization=world.branch_a,
+        kind=Pledge.Kind.RECTIFY,
+        term=Pledge.Term.IMMEDIATE,
+        content="村务公开不及时",
+        deadline=in_days(30),
+        expected_effect="每月公开一次",
     )
     assert pledge.organization == world.branch_a and pledge.owner == world.branch_a
     # A rectification cannot be submitted without its measures.
@@ -162,7 +193,9 @@ def test_organisation_pledge_whole_cycle(world: World, spare, reasons) -> None:
     # No votes, no feedback: the self-report alone scores 100 → 好. The office grades 较好.
     assert selectors.suggest_grade(pledge=pledge).grade == Pledge.Grade.GOOD
     services.pledge_confirm_grade(
-        pledge=pledge, actor=office, grade=Pledge.Grade.FAIRLY_GOOD,
+        pledge=pledge,
+        actor=office,
+        grade=Pledge.Grade.FAIRLY_GOOD,
         justification="群众反映公开内容仍不够细",
     )
     pledge.refresh_from_db()
@@ -170,8 +203,18 @@ def test_organisation_pledge_whole_cycle(world: World, spare, reasons) -> None:
     assert pledge.evaluation.suggested_grade == Pledge.Grade.GOOD
     assert pledge.evaluation.override_justification == "群众反映公开内容仍不够细"
     assert [h[0] for h in actions_of(pledge)] == [
-        "create", "edit", "submit", "return", "edit", "resubmit", "approve", "publish",
-        "add_entry", "mark_fulfilled", "record_self_report", "evaluate",
+        "create",
+        "edit",
+        "submit",
+        "return",
+        "edit",
+        "resubmit",
+        "approve",
+        "publish",
+        "add_entry",
+        "mark_fulfilled",
+        "record_self_report",
+        "evaluate",
     ]
 
 
@@ -180,8 +223,13 @@ def test_secretary_drafts_for_a_member_and_another_committee_member_reviews(
 ) -> None:
     secretary = world.users["secretary_a"]
     pledge = services.pledge_create(
-        campaign=world.campaign, actor=secretary, owner_member=world.member_a1,
-        kind=Pledge.Kind.WORK, term=Pledge.Term.LONG, content="带头学习", deadline=in_days(20),
+        campaign=world.campaign,
+        actor=secretary,
+        owner_member=world.member_a1,
+        kind=Pledge.Kind.WORK,
+        term=Pledge.Term.LONG,
+        content="带头学习",
+        deadline=in_days(20),
         expected_effect="学习笔记一万字",
     )
     services.pledge_submit(pledge=pledge, actor=secretary)
@@ -196,8 +244,13 @@ def test_member_group_pledge_reviewed_by_branch_committee(world: World, spare) -
     """A member of a 党小组 under branch A: the pledge's organisation is the group, and the
     branch committee above it reviews."""
     pledge = services.pledge_create(
-        campaign=world.campaign, actor=world.users["secretary_a"], owner_member=world.member_group_a,
-        kind=Pledge.Kind.DEED, term=Pledge.Term.ANNUAL, content="义务理发", deadline=in_days(9),
+        campaign=world.campaign,
+        actor=world.users["secretary_a"],
+        owner_member=world.member_group_a,
+        kind=Pledge.Kind.DEED,
+        term=Pledge.Term.ANNUAL,
+        content="义务理发",
+        deadline=in_days(9),
         expected_effect="每月一次",
     )
     assert pledge.organization == world.group_a
@@ -210,17 +263,27 @@ def test_member_group_pledge_reviewed_by_branch_committee(world: World, spare) -
 def test_history_row_dates_follow_the_clock(world: World, time_machine) -> None:
     time_machine.move_to(datetime.datetime(2026, 3, 1, 9, 0, tzinfo=datetime.UTC), tick=False)
     pledge = services.pledge_create(
-        campaign=world.campaign, actor=world.users["member_user"], owner_member=world.member_self,
-        kind=Pledge.Kind.DEED, term=Pledge.Term.ANNUAL, content="帮助困难户",
+        campaign=world.campaign,
+        actor=world.users["member_user"],
+        owner_member=world.member_self,
+        kind=Pledge.Kind.DEED,
+        term=Pledge.Term.ANNUAL,
+        content="帮助困难户",
     )
-    assert pledge.history.get().created_at == datetime.datetime(2026, 3, 1, 9, 0, tzinfo=datetime.UTC)
+    assert pledge.history.get().created_at == datetime.datetime(
+        2026, 3, 1, 9, 0, tzinfo=datetime.UTC
+    )
 
 
 def test_adjustment_returned_keeps_published_text(world: World, make_pledge, spare) -> None:
     pledge = make_pledge("member", status=S.PUBLISHED)
     adjustment = services.adjustment_request(
-        pledge=pledge, actor=world.users["member_user"], content="新内容", deadline=in_days(40),
-        expected_effect="新效果", reason="情况变化",
+        pledge=pledge,
+        actor=world.users["member_user"],
+        content="新内容",
+        deadline=in_days(40),
+        expected_effect="新效果",
+        reason="情况变化",
     )
     with pytest.raises(TransitionRefused):
         services.adjustment_return(adjustment=adjustment, actor=spare, comment="")  # no comment
@@ -231,6 +294,6 @@ def test_adjustment_returned_keeps_published_text(world: World, make_pledge, spa
     assert adjustment.decided_by == spare and adjustment.comment == "理由不充分"
     assert pledge.content != "新内容"
     # Decided: a second decision is refused, naming who decided.
-    with pytest.raises(TransitionRefused, match=spare.get_full_name()):
+    with pytest.raises(TransitionRefused, match=person_name(spare)):
         services.adjustment_approve(adjustment=adjustment, actor=world.users["secretary_a"])
     assert pledge.history.filter(adjustment=adjustment).count() == 2  # request and return

@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from campaigns.models import Campaign
+from campaigns.people import person_name
 from pledges import selectors, services
 from pledges.models import (
     Evaluation,
@@ -51,11 +54,15 @@ def unchanged(pledge: Pledge):
 
 
 def _create(world: World, **kw) -> Pledge:
-    defaults = dict(
-        campaign=world.campaign, actor=world.users["member_user"], owner_member=world.member_self,
-        kind=Pledge.Kind.DEED, term=Pledge.Term.ANNUAL, content="帮助困难户",
-    )
-    return services.pledge_create(**{**defaults, **kw})
+    args = {
+        "campaign": world.campaign,
+        "actor": world.users["member_user"],
+        "owner_member": world.member_self,
+        "kind": Pledge.Kind.DEED,
+        "term": Pledge.Term.ANNUAL,
+        "content": "帮助困难户",
+    }
+    return services.pledge_create(**{**args, **kw})
 
 
 def test_create_refused_before_the_pledge_phase(world: World, time_machine) -> None:
@@ -111,8 +118,12 @@ def test_create_needs_kind_term_content(world: World) -> None:
     with pytest.raises(TypeError):
         _create(world, status=S.PUBLISHED)  # not a content field: never settable by a caller
     with pytest.raises(ValueError):
-        services.pledge_create(campaign=world.campaign, actor=world.users["secretary_a"],
-                               owner_member=world.member_a1, owner_organization=world.branch_a)
+        services.pledge_create(
+            campaign=world.campaign,
+            actor=world.users["secretary_a"],
+            owner_member=world.member_a1,
+            owner_organization=world.branch_a,
+        )
 
 
 def test_outsider_learns_nothing_from_create(world: World) -> None:
@@ -177,6 +188,17 @@ def test_submit_needs_complete_content(world: World, make_pledge) -> None:
     assert refused.value.code == "deadline_past"
 
 
+def test_refusals_are_translated(world: World, make_pledge) -> None:
+    pledge = make_pledge("member", deadline=None)
+    messages = {}
+    for language in ("en", "zh-hans"):
+        with translation.override(language), pytest.raises(TransitionRefused) as refused:
+            services.pledge_submit(pledge=pledge, actor=world.users["member_user"])
+        messages[language] = refused.value.message
+    assert messages["en"].startswith("Complete the pledge before submitting it.")
+    assert messages["zh-hans"] != messages["en"]
+
+
 def test_recall_only_by_the_author_before_review(world: World, make_pledge, spare) -> None:
     pledge = make_pledge("member", status=S.SUBMITTED)  # written by member_user
     with pytest.raises(TransitionRefused):
@@ -188,7 +210,7 @@ def test_recall_only_by_the_author_before_review(world: World, make_pledge, spar
     with pytest.raises(TransitionRefused) as refused:
         services.pledge_recall(pledge=pledge, actor=world.users["member_user"])
     assert refused.value.code == "already_reviewed"
-    assert spare.get_full_name() in refused.value.message
+    assert person_name(spare) in refused.value.message
 
 
 def test_return_needs_a_reason_and_a_comment(world: World, make_pledge, reasons) -> None:
@@ -210,16 +232,19 @@ def test_return_needs_a_reason_and_a_comment(world: World, make_pledge, reasons)
     assert pledge.status == S.RETURNED
 
 
-def test_second_reviewer_is_told_who_reviewed_first(world: World, make_pledge, spare, reasons) -> None:
+def test_second_reviewer_is_told_who_reviewed_first(
+    world: World, make_pledge, spare, reasons
+) -> None:
     pledge = make_pledge("member", status=S.SUBMITTED)
     services.pledge_approve(pledge=pledge, actor=spare)
     stale = Pledge.objects.get(pk=pledge.pk)
     stale.status = S.SUBMITTED  # what the second reviewer's page still shows
     with pytest.raises(TransitionRefused) as refused:
-        services.pledge_return(pledge=stale, actor=world.users["secretary_a"], reasons=reasons[:1],
-                               comment="改")
+        services.pledge_return(
+            pledge=stale, actor=world.users["secretary_a"], reasons=reasons[:1], comment="改"
+        )
     assert refused.value.code == "already_reviewed"
-    assert spare.get_full_name() in refused.value.message
+    assert person_name(spare) in refused.value.message
     assert pledge.history.filter(action__in=[Action.APPROVE, Action.RETURN]).count() == 1
 
 
@@ -232,7 +257,9 @@ def test_diff_snapshot_since_the_return(world: World, make_pledge, reasons) -> N
     assert snapshot["content"] == "旧内容" and snapshot["deadline"] == in_days(10).isoformat()
     services.pledge_update(pledge=pledge, actor=member, content="新内容", deadline=in_days(20))
     services.pledge_resubmit(pledge=pledge, actor=member)
-    changes = {c.field: (c.before, c.after) for c in selectors.pledge_changes_since_return(pledge=pledge)}
+    changes = {
+        c.field: (c.before, c.after) for c in selectors.pledge_changes_since_return(pledge=pledge)
+    }
     assert changes == {
         "content": ("旧内容", "新内容"),
         "deadline": (in_days(10).isoformat(), in_days(20).isoformat()),
@@ -291,13 +318,23 @@ DOCX = b"PK\x03\x04" + b"\x00" * 16
 
 @pytest.mark.parametrize(
     ("name", "data"),
-    [("a.png", PNG), ("b.JPG", b"\xff\xd8\xff\xe0" + b"\x00" * 8), ("c.pdf", PDF),
-     ("d.webp", WEBP), ("e.docx", DOCX), ("f.xlsx", DOCX)],
+    [
+        ("a.png", PNG),
+        ("b.JPG", b"\xff\xd8\xff\xe0" + b"\x00" * 8),
+        ("c.pdf", PDF),
+        ("d.webp", WEBP),
+        ("e.docx", DOCX),
+        ("f.xlsx", DOCX),
+    ],
 )
 def test_accepted_attachments(world: World, make_pledge, name, data) -> None:
     pledge = make_pledge("member", status=S.PUBLISHED)
     entry = services.fulfilment_entry_add(
-        pledge=pledge, actor=world.users["member_user"], date=in_days(0), text="照片", progress=5,
+        pledge=pledge,
+        actor=world.users["member_user"],
+        date=in_days(0),
+        text="照片",
+        progress=5,
         files=[SimpleUploadedFile(name, data)],
     )
     attachment = entry.attachments.get()
@@ -317,8 +354,12 @@ def test_rejected_attachments(world: World, make_pledge, name, data, code_word) 
     pledge = make_pledge("member", status=S.PUBLISHED)
     with pytest.raises(TransitionRefused, match=code_word) as refused:
         services.fulfilment_entry_add(
-            pledge=pledge, actor=world.users["member_user"], date=in_days(0), text="照片",
-            progress=5, files=[SimpleUploadedFile(name, data)],
+            pledge=pledge,
+            actor=world.users["member_user"],
+            date=in_days(0),
+            text="照片",
+            progress=5,
+            files=[SimpleUploadedFile(name, data)],
         )
     assert refused.value.field == "files"
     assert not FulfilmentEntry.objects.exists()
@@ -329,20 +370,28 @@ def test_attachment_over_10_mb_rejected(world: World, make_pledge) -> None:
     big = SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024))
     with pytest.raises(TransitionRefused, match="at most") as refused:
         services.fulfilment_entry_add(
-            pledge=pledge, actor=world.users["member_user"], date=in_days(0), text="文件",
-            progress=5, files=[big],
+            pledge=pledge,
+            actor=world.users["member_user"],
+            date=in_days(0),
+            text="文件",
+            progress=5,
+            files=[big],
         )
     assert refused.value.code == "attachment_size"
 
 
 def test_attachment_message_is_translated(world: World, make_pledge) -> None:
-    from django.utils import translation
-
     from pledges.models import validate_attachment
 
-    with translation.override("en"), pytest.raises(Exception) as raised:
-        validate_attachment(SimpleUploadedFile("x.exe", b"MZ"))
-    assert "not an accepted file type" in raised.value.messages[0]
+    messages = {}
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            with pytest.raises(ValidationError) as raised:
+                validate_attachment(SimpleUploadedFile("x.exe", b"MZ"))
+            # The message is lazy: rendered in the language active when it is read.
+            messages[language] = raised.value.messages[0]
+    assert messages["en"].startswith("“x.exe” is not an accepted file type.")
+    assert messages["zh-hans"] != messages["en"] and "x.exe" in messages["zh-hans"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,12 +399,18 @@ def test_attachment_message_is_translated(world: World, make_pledge) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_adjustment_keeps_the_published_text_until_approved(world: World, make_pledge, spare) -> None:
+def test_adjustment_keeps_the_published_text_until_approved(
+    world: World, make_pledge, spare
+) -> None:
     member = world.users["member_user"]
     pledge = make_pledge("member", status=S.PUBLISHED, content="原承诺", deadline=in_days(30))
     adjustment = services.adjustment_request(
-        pledge=pledge, actor=member, content="调整后承诺", deadline=in_days(60),
-        expected_effect="新效果", reason="原计划无法实施",
+        pledge=pledge,
+        actor=member,
+        content="调整后承诺",
+        deadline=in_days(60),
+        expected_effect="新效果",
+        reason="原计划无法实施",
     )
     pledge.refresh_from_db()
     assert (pledge.content, pledge.deadline, pledge.status) == ("原承诺", in_days(30), S.PUBLISHED)
@@ -363,8 +418,12 @@ def test_adjustment_keeps_the_published_text_until_approved(world: World, make_p
     # One pending adjustment at a time; nor can the pledge be fulfilled or graded meanwhile.
     with pytest.raises(TransitionRefused) as refused:
         services.adjustment_request(
-            pledge=pledge, actor=member, content="再改", deadline=in_days(60),
-            expected_effect="x", reason="y",
+            pledge=pledge,
+            actor=member,
+            content="再改",
+            deadline=in_days(60),
+            expected_effect="x",
+            reason="y",
         )
     assert refused.value.code == "adjustment_pending"
     FulfilmentEntryFactory(pledge=pledge)
@@ -383,7 +442,11 @@ def test_adjustment_keeps_the_published_text_until_approved(world: World, make_p
 def test_requester_cannot_decide_own_adjustment(world: World, make_pledge, spare) -> None:
     pledge = make_pledge("member", status=S.PUBLISHED)
     adjustment = services.adjustment_request(
-        pledge=pledge, actor=spare, content="调整", deadline=in_days(60), expected_effect="x",
+        pledge=pledge,
+        actor=spare,
+        content="调整",
+        deadline=in_days(60),
+        expected_effect="x",
         reason="y",
     )
     with pytest.raises(TransitionRefused) as refused:
@@ -396,8 +459,12 @@ def test_rectification_adjustment_needs_measures(world: World, make_pledge) -> N
     pledge = make_pledge("member", status=S.PUBLISHED, kind=Pledge.Kind.RECTIFY, measures="原措施")
     with pytest.raises(TransitionRefused) as refused:
         services.adjustment_request(
-            pledge=pledge, actor=world.users["member_user"], content="调整", deadline=in_days(9),
-            expected_effect="x", reason="y",
+            pledge=pledge,
+            actor=world.users["member_user"],
+            content="调整",
+            deadline=in_days(9),
+            expected_effect="x",
+            reason="y",
         )
     assert refused.value.field == "measures"
     assert not PledgeAdjustment.objects.exists()
@@ -412,8 +479,9 @@ def test_grade_needs_a_self_report(world: World, make_pledge) -> None:
     pledge = make_pledge("member", status=S.FULFILLED)
     before = unchanged(pledge)
     with pytest.raises(TransitionRefused) as refused:
-        services.pledge_confirm_grade(pledge=pledge, actor=world.users["leader"], grade="good",
-                                      justification="x")
+        services.pledge_confirm_grade(
+            pledge=pledge, actor=world.users["leader"], grade="good", justification="x"
+        )
     assert refused.value.code == "no_self_report"
     assert unchanged(pledge) == before
 
@@ -439,15 +507,27 @@ def test_poor_needs_an_improvement_deadline(world: World, make_pledge) -> None:
     assert selectors.suggest_grade(pledge=pledge).grade == Pledge.Grade.AVERAGE
     leader = world.users["leader"]
     with pytest.raises(TransitionRefused) as refused:
-        services.pledge_confirm_grade(pledge=pledge, actor=leader, grade="poor", justification="未兑现")
+        services.pledge_confirm_grade(
+            pledge=pledge, actor=leader, grade="poor", justification="未兑现"
+        )
     assert refused.value.field == "improvement_deadline"
     with pytest.raises(TransitionRefused) as refused:
-        services.pledge_confirm_grade(pledge=pledge, actor=leader, grade="poor",
-                                      justification="未兑现", improvement_deadline=in_days(0))
+        services.pledge_confirm_grade(
+            pledge=pledge,
+            actor=leader,
+            grade="poor",
+            justification="未兑现",
+            improvement_deadline=in_days(0),
+        )
     assert refused.value.code == "improvement_deadline_past"
     assert Pledge.objects.get(pk=pledge.pk).status == S.PUBLISHED
-    services.pledge_confirm_grade(pledge=pledge, actor=leader, grade="poor", justification="未兑现",
-                                  improvement_deadline=in_days(30))
+    services.pledge_confirm_grade(
+        pledge=pledge,
+        actor=leader,
+        grade="poor",
+        justification="未兑现",
+        improvement_deadline=in_days(30),
+    )
     evaluation = Evaluation.objects.get(pledge=pledge)
     assert (evaluation.final_grade, evaluation.improvement_deadline) == ("poor", in_days(30))
     assert pledge.status == S.EVALUATED
@@ -470,11 +550,13 @@ def test_appraisal_inputs(world: World, make_pledge) -> None:
     pledge = make_pledge("member", status=S.FULFILLED)
     secretary = world.users["secretary_a"]
     with pytest.raises(TransitionRefused):
-        services.evaluation_record_appraisal(pledge=pledge, actor=secretary, good=0, fairly_good=0,
-                                             average=0, poor=0)
+        services.evaluation_record_appraisal(
+            pledge=pledge, actor=secretary, good=0, fairly_good=0, average=0, poor=0
+        )
     with pytest.raises(TransitionRefused):
-        services.evaluation_record_appraisal(pledge=pledge, actor=secretary, good=-1, fairly_good=0,
-                                             average=0, poor=5)
+        services.evaluation_record_appraisal(
+            pledge=pledge, actor=secretary, good=-1, fairly_good=0, average=0, poor=5
+        )
     evaluation = services.evaluation_record_appraisal(
         pledge=pledge, actor=secretary, good=5, fairly_good=3, average=1, poor=1
     )
@@ -595,8 +677,9 @@ def test_visible_to(world: World, make_pledge, spare) -> None:
 def test_pledges_awaiting_review(world: World, make_pledge, spare) -> None:
     u = world.users
     by_member = make_pledge("member", status=S.SUBMITTED)
-    by_secretary = make_pledge("member", owner_member=world.member_a1, status=S.SUBMITTED,
-                               author=u["secretary_a"])
+    by_secretary = make_pledge(
+        "member", owner_member=world.member_a1, status=S.SUBMITTED, author=u["secretary_a"]
+    )
     branch = make_pledge("branch", status=S.SUBMITTED)
     committee = make_pledge("committee", status=S.SUBMITTED)
     make_pledge("member", status=S.DRAFT)
@@ -619,7 +702,9 @@ def test_pledges_awaiting_review(world: World, make_pledge, spare) -> None:
 def test_allowed_actions(world: World, make_pledge) -> None:
     pledge = make_pledge("member", status=S.PUBLISHED)
     assert set(allowed_actions(world.users["member_user"], pledge)) == {
-        Action.ADD_ENTRY, Action.REQUEST_ADJUSTMENT, Action.RECORD_SELF_REPORT,
+        Action.ADD_ENTRY,
+        Action.REQUEST_ADJUSTMENT,
+        Action.RECORD_SELF_REPORT,
     }
     assert allowed_actions(world.users["secretary_b"], pledge) == []
 
@@ -637,9 +722,11 @@ def test_side_effects_queued_after_commit_only(
     seen: list[int] = []
     monkeypatch.setattr(workflow, "after_commit_handlers", [seen.append])
     pledge = make_pledge("member", status=S.SUBMITTED)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(TransitionRefused):
-            services.pledge_approve(pledge=pledge, actor=world.users["member_user"])
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(TransitionRefused),
+    ):
+        services.pledge_approve(pledge=pledge, actor=world.users["member_user"])
     assert callbacks == [] and seen == []
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.pledge_approve(pledge=pledge, actor=world.users["secretary_a"])

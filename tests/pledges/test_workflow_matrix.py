@@ -99,7 +99,9 @@ class Setup:
 
 SETUPS = {
     "member, self-written": Setup("member", author="member_user", requester="spare"),
-    "member, written by the secretary": Setup("member", author="secretary_a", requester="member_user"),
+    "member, written by the secretary": Setup(
+        "member", author="secretary_a", requester="member_user"
+    ),
     "branch A": Setup("branch", author="secretary_a", requester="spare"),
     "committee A": Setup("committee", author="superior", requester="superior"),
 }
@@ -151,36 +153,76 @@ def _pending(pledge: Pledge) -> PledgeAdjustment:
 
 
 ACTIONS: dict[Action, ActionCall] = {
-    Action.EDIT: ActionCall(_nothing, lambda p, a: services.pledge_update(
-        pledge=p, actor=a, content="修改后的承诺内容")),
+    Action.EDIT: ActionCall(
+        _nothing, lambda p, a: services.pledge_update(pledge=p, actor=a, content="修改后的承诺内容")
+    ),
     Action.SUBMIT: ActionCall(_nothing, lambda p, a: services.pledge_submit(pledge=p, actor=a)),
     Action.RECALL: ActionCall(_nothing, lambda p, a: services.pledge_recall(pledge=p, actor=a)),
-    Action.APPROVE: ActionCall(_nothing, lambda p, a: services.pledge_approve(
-        pledge=p, actor=a, comment="同意")),
-    Action.RETURN: ActionCall(_nothing, lambda p, a: services.pledge_return(
-        pledge=p, actor=a, reasons=services.ensure_default_return_reasons(p.campaign)[:1],
-        comment="请写明具体户数")),
+    Action.APPROVE: ActionCall(
+        _nothing, lambda p, a: services.pledge_approve(pledge=p, actor=a, comment="同意")
+    ),
+    Action.RETURN: ActionCall(
+        _nothing,
+        lambda p, a: services.pledge_return(
+            pledge=p,
+            actor=a,
+            reasons=services.ensure_default_return_reasons(p.campaign)[:1],
+            comment="请写明具体户数",
+        ),
+    ),
     Action.RESUBMIT: ActionCall(_nothing, lambda p, a: services.pledge_resubmit(pledge=p, actor=a)),
     Action.PUBLISH: ActionCall(_nothing, lambda p, a: services.pledge_publish(pledge=p, actor=a)),
-    Action.ADD_ENTRY: ActionCall(_nothing, lambda p, a: services.fulfilment_entry_add(
-        pledge=p, actor=a, date=in_days(-1), text="完成了第一户", progress=30)),
-    Action.REQUEST_ADJUSTMENT: ActionCall(_nothing, lambda p, a: services.adjustment_request(
-        pledge=p, actor=a, content="新内容", deadline=in_days(100), expected_effect="新效果",
-        reason="情况变化")),
-    Action.APPROVE_ADJUSTMENT: ActionCall(_pending_adjustment, lambda p, a: services.adjustment_approve(
-        adjustment=_pending(p), actor=a), needs_pending_adjustment=True),
-    Action.RETURN_ADJUSTMENT: ActionCall(_pending_adjustment, lambda p, a: services.adjustment_return(
-        adjustment=_pending(p), actor=a, comment="理由不充分"), needs_pending_adjustment=True),
-    Action.MARK_FULFILLED: ActionCall(_journal_entry, lambda p, a: services.pledge_mark_fulfilled(
-        pledge=p, actor=a)),
-    Action.RECORD_SELF_REPORT: ActionCall(_nothing, lambda p, a: services.evaluation_record_self_report(
-        pledge=p, actor=a, text="认真履诺")),
-    Action.RECORD_APPRAISAL: ActionCall(_nothing, lambda p, a: services.evaluation_record_appraisal(
-        pledge=p, actor=a, good=10, fairly_good=3, average=1, poor=0)),
-    Action.EVALUATE: ActionCall(_self_report, lambda p, a: services.pledge_confirm_grade(
-        pledge=p, actor=a, grade=selectors.suggest_grade(pledge=p).grade)),
-    Action.WITHDRAW: ActionCall(_nothing, lambda p, a: services.pledge_withdraw(
-        pledge=p, actor=a, reason="该党员已调离")),
+    Action.ADD_ENTRY: ActionCall(
+        _nothing,
+        lambda p, a: services.fulfilment_entry_add(
+            pledge=p, actor=a, date=in_days(-1), text="完成了第一户", progress=30
+        ),
+    ),
+    Action.REQUEST_ADJUSTMENT: ActionCall(
+        _nothing,
+        lambda p, a: services.adjustment_request(
+            pledge=p,
+            actor=a,
+            content="新内容",
+            deadline=in_days(100),
+            expected_effect="新效果",
+            reason="情况变化",
+        ),
+    ),
+    Action.APPROVE_ADJUSTMENT: ActionCall(
+        _pending_adjustment,
+        lambda p, a: services.adjustment_approve(adjustment=_pending(p), actor=a),
+        needs_pending_adjustment=True,
+    ),
+    Action.RETURN_ADJUSTMENT: ActionCall(
+        _pending_adjustment,
+        lambda p, a: services.adjustment_return(
+            adjustment=_pending(p), actor=a, comment="理由不充分"
+        ),
+        needs_pending_adjustment=True,
+    ),
+    Action.MARK_FULFILLED: ActionCall(
+        _journal_entry, lambda p, a: services.pledge_mark_fulfilled(pledge=p, actor=a)
+    ),
+    Action.RECORD_SELF_REPORT: ActionCall(
+        _nothing,
+        lambda p, a: services.evaluation_record_self_report(pledge=p, actor=a, text="认真履诺"),
+    ),
+    Action.RECORD_APPRAISAL: ActionCall(
+        _nothing,
+        lambda p, a: services.evaluation_record_appraisal(
+            pledge=p, actor=a, good=10, fairly_good=3, average=1, poor=0
+        ),
+    ),
+    Action.EVALUATE: ActionCall(
+        _self_report,
+        lambda p, a: services.pledge_confirm_grade(
+            pledge=p, actor=a, grade=selectors.suggest_grade(pledge=p).grade
+        ),
+    ),
+    Action.WITHDRAW: ActionCall(
+        _nothing, lambda p, a: services.pledge_withdraw(pledge=p, actor=a, reason="该党员已调离")
+    ),
 }
 
 
@@ -295,8 +337,12 @@ def test_create_allowed_exactly_for_the_create_row(world: World, owner: str) -> 
         before = Pledge.objects.count(), PledgeHistory.objects.count()
         try:
             pledge = services.pledge_create(
-                campaign=world.campaign, actor=user_of(world, who), kind=Pledge.Kind.DEED,
-                term=Pledge.Term.ANNUAL, content="帮助困难户", **owner_kw,
+                campaign=world.campaign,
+                actor=user_of(world, who),
+                kind=Pledge.Kind.DEED,
+                term=Pledge.Term.ANNUAL,
+                content="帮助困难户",
+                **owner_kw,
             )
         except TransitionRefused:
             assert not expected, who
