@@ -14,9 +14,11 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Two processes on this 2-core kind; --dist loadgroup keeps tests marked
-# @pytest.mark.xdist_group("...") on one process (e.g. the ones that start a real Celery worker).
-PYTEST_ARGS ?= -n auto --dist loadgroup
+# Plain pytest: on this 2-core kind `-n auto` (pytest-xdist) works with both SQLite and
+# PostgreSQL but measured no faster (the suite waits on the database, and each process migrates
+# its own test database). Try it with `make test PYTEST_ARGS="-n auto --dist loadgroup"`;
+# tests that start a real Celery worker then need @pytest.mark.xdist_group("celery").
+PYTEST_ARGS ?=
 BENCH_ARGS ?=
 # Folders that makemessages/compilemessages must not walk into.
 I18N_IGNORE := --ignore=.venv --ignore=var --ignore=static/vendor --ignore=node_modules --ignore=tests
@@ -32,7 +34,7 @@ TEST_APT := $(RUN_APT) poppler-utils chromium chromium-driver
 
 help:
 	@echo "make run       install if needed, prepare the database and demo data, start web + worker + beat"
-	@echo "make test      install if needed and run the test suite (pytest $(PYTEST_ARGS))"
+	@echo "make test      install if needed and run the test suite (ARGS=... passed to pytest)"
 	@echo "make bench     manage.py bench $(BENCH_ARGS) (BENCH_ARGS=--seed ...)"
 	@echo "make lint      ruff check + ruff format --check"
 	@echo "make check     manage.py check + makemigrations --check --dry-run"

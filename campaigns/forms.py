@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -354,13 +355,17 @@ class OrganizationCodesField(forms.Field):
         codes = super().clean(value)
         if not codes:
             return []
-        found = {org.code: org for org in self.queryset.filter(code__in=codes)}
-        unknown = [code for code in codes if code not in found]
+        # Codes are matched ignoring case, as everywhere else people type them.
+        matches = Q()
+        for code in codes:
+            matches |= Q(code__iexact=code)
+        found = {org.code.upper(): org for org in self.queryset.filter(matches)}
+        unknown = [code for code in codes if code.upper() not in found]
         if unknown:
             raise ValidationError(
                 self.error_messages["unknown"], code="unknown", params={"codes": ", ".join(unknown)}
             )
-        return [found[code] for code in codes]
+        return list({found[code.upper()].pk: found[code.upper()] for code in codes}.values())
 
     def has_changed(self, initial, data) -> bool:
         return self.to_python(self.prepare_value(initial)) != self.to_python(data)

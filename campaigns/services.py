@@ -155,9 +155,9 @@ def organization_create(*, parent: Organization | None, actor: User, **fields) -
     org.full_clean(exclude=["path", "depth", "numchild"], validate_unique=False)
     # treebeard locks the parent row, so concurrent additions to one parent get distinct paths.
     org = (
-        parent.add_child(instance=org)
+        Organization.objects.add_child(parent, instance=org)
         if parent is not None
-        else Organization.add_root(instance=org)
+        else Organization.objects.add_root(instance=org)
     )
     audit(actor=actor, obj=org, flag=ADDITION, message=_("Created in the portal."))
     return org
@@ -368,7 +368,9 @@ def _log_member(actor, member: Member, flag: int, message: str) -> None:
 
 def _lock_member(member: Member) -> Member:
     return (
-        Member.objects.select_for_update()
+        # Lock the member row only: PostgreSQL refuses FOR UPDATE on the nullable side of the
+        # outer join that the optional outflow organisation needs.
+        Member.objects.select_for_update(of=("self",))
         .select_related("branch", "outflow_organization")
         .get(pk=member.pk)
     )

@@ -27,6 +27,8 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("", include("campaigns.urls")),
+    path("pledges/", include("pledges.urls")),
+    path("p/", include("pledges.public_urls")),
     path("admin/", admin.site.urls),
 ]
 

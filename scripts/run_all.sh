@@ -18,7 +18,10 @@ set -m
 pids=()
 
 stop_all() {
-    trap - INT TERM EXIT
+    # A second Ctrl-C (or a hang-up) while stopping skips the wait, but never leaves a process.
+    force=0
+    trap 'force=1' INT TERM HUP
+    trap - EXIT
     echo
     echo "==> Stopping the web server, the worker and beat"
     # The leaders first: the worker then does a warm shutdown of its own pool, and runserver's
@@ -31,7 +34,7 @@ stop_all() {
         for pid in "${pids[@]}"; do
             kill -0 "$pid" 2>/dev/null && alive=1
         done
-        [ "$alive" -eq 0 ] && break
+        [ "$alive" -eq 0 ] || [ "$force" -eq 1 ] && break
         sleep 0.5
     done
     # Whatever is left in their process groups does not outlive this script.
@@ -40,7 +43,7 @@ stop_all() {
     done
     wait 2>/dev/null
 }
-trap stop_all INT TERM EXIT
+trap stop_all INT TERM HUP EXIT
 
 "$BIN/python" manage.py runserver "$HOST:$PORT" &
 pids+=($!)
@@ -76,7 +79,12 @@ echo "==========================================================================
 echo "  创先争优 portal: $url   (Ctrl-C stops the server, the worker and beat)"
 if [ -s "$LOGINS" ]; then
     echo "--------------------------------------------------------------------------------"
-    cat "$LOGINS"
+    # seed_demo's table of logins, without its statistics; the whole output if no table.
+    if grep -q '^Demo logins' "$LOGINS"; then
+        sed -n '/^Demo logins/,$p' "$LOGINS"
+    else
+        cat "$LOGINS"
+    fi
 fi
 echo "================================================================================"
 echo
