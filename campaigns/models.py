@@ -191,11 +191,12 @@ class MemberQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self.all()
-        q = scope.subtree_q(user, "branch__path") | scope.subtree_q(
-            user, "outflow_organization__path"
+        # Ids of the organisations in scope as a subquery: PostgreSQL answers the OR of two
+        # IN (subquery) filters about twice as fast as the OR of two path joins.
+        in_scope = Organization.objects.filter(scope.subtree_q(user, "path")).values("id")
+        return self.filter(
+            Q(branch_id__in=in_scope) | Q(outflow_organization_id__in=in_scope) | Q(user=user)
         )
-        q |= Q(user=user)
-        return self.filter(q)
 
     def active(self) -> MemberQuerySet:
         return self.filter(is_active=True)
