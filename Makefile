@@ -35,7 +35,7 @@ TEST_APT := $(RUN_APT) poppler-utils chromium chromium-driver
 help:
 	@echo "make run       install if needed, prepare the database and demo data, start web + worker + beat"
 	@echo "make test      install if needed and run the test suite (ARGS=... passed to pytest)"
-	@echo "make bench     manage.py bench $(BENCH_ARGS) (BENCH_ARGS=--seed ...)"
+	@echo "make bench     manage.py bench on the configured database (BENCH_ARGS=\"--seed --runs 20\")"
 	@echo "make lint      ruff check + ruff format --check"
 	@echo "make check     manage.py check + makemigrations --check --dry-run"
 	@echo "make messages  makemessages for zh_Hans, zh_Hant, en (django and djangojs)"

@@ -74,7 +74,9 @@ class MemberFilter(django_filters.FilterSet):
             user=self.request.user
         )
         self.form.fields["q"].widget.attrs.update(
-            placeholder=_("Name, ID number or phone") if private else pgettext_lazy("person", "Name"),
+            placeholder=_("Name, ID number or phone")
+            if private
+            else pgettext_lazy("person", "Name"),
             type="search",
             autocomplete="off",
         )

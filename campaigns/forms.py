@@ -38,6 +38,7 @@ from campaigns.services import (
 # Organisations and roles
 # ---------------------------------------------------------------------------------------------
 
+
 class OrganizationForm(forms.ModelForm):
     """An organisation's own fields. The service checks every rule again; the form only offers
     the levels allowed under the parent and locks what the user may not change."""
@@ -564,7 +565,9 @@ class PositionForm(forms.Form):
         user_model = get_user_model()
         user = user_model.objects.filter(**{user_model.USERNAME_FIELD: name}).first()
         if user is None:
-            raise ValidationError(_("No login with the username “%(name)s”."), params={"name": name})
+            raise ValidationError(
+                _("No login with the username “%(name)s”."), params={"name": name}
+            )
         self.cleaned_data["user"] = user
         return name
 

@@ -73,7 +73,9 @@ class Organization(MP_Node):
         _("code"),
         max_length=32,
         unique=True,
-        help_text=_("Unique code used in public addresses, e.g. SF-0101. Letters, digits and hyphens."),
+        help_text=_(
+            "Unique code used in public addresses, e.g. SF-0101. Letters, digits and hyphens."
+        ),
     )
     level = models.CharField(_("level"), max_length=20, choices=Level.choices)
     unit_kind = models.CharField(
@@ -225,7 +227,9 @@ class Member(models.Model):
         on_delete=models.PROTECT,
         related_name="members",
         verbose_name=_("branch"),
-        help_text=_("The party branch or group the member belongs to; for a mobile member, the inflow organisation."),
+        help_text=_(
+            "The party branch or group the member belongs to; for a mobile member, the inflow organisation."
+        ),
     )
     outflow_organization = models.ForeignKey(
         Organization,
@@ -234,7 +238,9 @@ class Member(models.Model):
         null=True,
         blank=True,
         verbose_name=_("outflow organisation"),
-        help_text=_("For a mobile member: the organisation they came from, which assists in managing them."),
+        help_text=_(
+            "For a mobile member: the organisation they came from, which assists in managing them."
+        ),
     )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.FULL
@@ -379,12 +385,24 @@ class Campaign(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PREPARING
     )
-    member_deed_min = models.PositiveSmallIntegerField(_("member practical deeds, at least"), default=2)
-    member_deed_max = models.PositiveSmallIntegerField(_("member practical deeds, at most"), default=3)
-    member_rectify_min = models.PositiveSmallIntegerField(_("member rectifications, at least"), default=1)
-    member_rectify_max = models.PositiveSmallIntegerField(_("member rectifications, at most"), default=2)
-    org_deed_min = models.PositiveSmallIntegerField(_("organisation practical deeds, at least"), default=3)
-    org_deed_max = models.PositiveSmallIntegerField(_("organisation practical deeds, at most"), default=5)
+    member_deed_min = models.PositiveSmallIntegerField(
+        _("member practical deeds, at least"), default=2
+    )
+    member_deed_max = models.PositiveSmallIntegerField(
+        _("member practical deeds, at most"), default=3
+    )
+    member_rectify_min = models.PositiveSmallIntegerField(
+        _("member rectifications, at least"), default=1
+    )
+    member_rectify_max = models.PositiveSmallIntegerField(
+        _("member rectifications, at most"), default=2
+    )
+    org_deed_min = models.PositiveSmallIntegerField(
+        _("organisation practical deeds, at least"), default=3
+    )
+    org_deed_max = models.PositiveSmallIntegerField(
+        _("organisation practical deeds, at most"), default=5
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     objects = CampaignQuerySet.as_manager()
@@ -505,7 +523,10 @@ class ContactPoint(models.Model):
     """A leader's contact point (联系点): the organisations a leader personally follows."""
 
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="contact_points", verbose_name=_("campaign")
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="contact_points",
+        verbose_name=_("campaign"),
     )
     leader = models.ForeignKey(
         LeadershipPosition,
@@ -553,7 +574,9 @@ class InspectionGroup(models.Model):
         verbose_name_plural = _("inspection groups")
         ordering = ["campaign", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "name"], name="unique_inspection_group_name")
+            models.UniqueConstraint(
+                fields=["campaign", "name"], name="unique_inspection_group_name"
+            )
         ]
 
     def __str__(self) -> str:

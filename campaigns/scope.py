@@ -55,9 +55,7 @@ def _minimal(paths: Iterable[str]) -> list[str]:
 def scope_paths(user, roles: Iterable[str] | None = None) -> list[str]:
     """Root paths of the subtrees where the user holds one of ``roles`` (any role if None)."""
     wanted = set(roles) if roles is not None else None
-    return _minimal(
-        path for path, role in _assignments(user) if wanted is None or role in wanted
-    )
+    return _minimal(path for path, role in _assignments(user) if wanted is None or role in wanted)
 
 
 def roles_of(user) -> set[str]:
@@ -110,7 +108,8 @@ def can_manage_org(user, org: Organization) -> bool:
 
 def can_manage_member(user, member: Member) -> bool:
     return can_manage_org(user, member.branch) or (
-        member.outflow_organization is not None and can_manage_org(user, member.outflow_organization)
+        member.outflow_organization is not None
+        and can_manage_org(user, member.outflow_organization)
     )
 
 

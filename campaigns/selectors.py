@@ -302,9 +302,7 @@ def access_campaign_for_change(*, user, campaign_id: int) -> Campaign:
 def office_organizations(*, user) -> OrganizationQuerySet:
     """Organisations in the subtrees where the user holds the office role (all for superusers):
     what the office may change, as opposed to what it may see (``visible_to``)."""
-    return Organization.objects.filter(
-        scope.subtree_q(user, "path", [RoleAssignment.Role.OFFICE])
-    )
+    return Organization.objects.filter(scope.subtree_q(user, "path", [RoleAssignment.Role.OFFICE]))
 
 
 def manageable_campaigns(*, user) -> QuerySet[Campaign]:
@@ -322,7 +320,6 @@ def campaign_root_choices(*, user) -> OrganizationQuerySet:
         .filter(level__in=CAMPAIGN_ROOT_LEVELS, is_active=True)
         .order_by("path")
     )
-
 
 
 def campaign_list(*, user) -> list[Campaign]:

@@ -281,8 +281,7 @@ def role_grant(*, organization: Organization, user: User, role: str, actor: User
         raise ValidationError({"username": _("This login is disabled.")})
     if RoleAssignment.objects.filter(user=user, organization=organization, role=role).exists():
         raise ValidationError(
-            _("%(user)s already holds this role here.")
-            % {"user": person_name(user)}
+            _("%(user)s already holds this role here.") % {"user": person_name(user)}
         )
     assignment = RoleAssignment.objects.create(user=user, organization=organization, role=role)
     scope.forget(user)
@@ -768,9 +767,7 @@ def campaign_create(
     campaign.full_clean()
     with transaction.atomic():
         campaign.save()
-        audit(
-            actor=actor, obj=campaign, flag=ADDITION, message=_("Campaign created.")
-        )
+        audit(actor=actor, obj=campaign, flag=ADDITION, message=_("Campaign created."))
     return campaign
 
 
@@ -802,7 +799,11 @@ def campaign_update(*, campaign: Campaign, actor: User, **changes: Any) -> Campa
             if phase.start_date < locked.start_date or phase.end_date > locked.end_date:
                 errors.setdefault("start_date", []).append(
                     _("Phase “%(phase)s” (%(start)s – %(end)s) would fall outside the campaign.")
-                    % {"phase": phase.name, "start": _fmt(phase.start_date), "end": _fmt(phase.end_date)}
+                    % {
+                        "phase": phase.name,
+                        "start": _fmt(phase.start_date),
+                        "end": _fmt(phase.end_date),
+                    }
                 )
         if new_root.pk != campaign.root_organization_id:
             outside = (
@@ -830,7 +831,11 @@ def campaign_update(*, campaign: Campaign, actor: User, **changes: Any) -> Campa
                 obj=locked,
                 flag=CHANGE,
                 message=_("Changed %(fields)s.")
-                % {"fields": ", ".join(str(Campaign._meta.get_field(f).verbose_name) for f in changed)},
+                % {
+                    "fields": ", ".join(
+                        str(Campaign._meta.get_field(f).verbose_name) for f in changed
+                    )
+                },
             )
     return locked
 
@@ -859,7 +864,11 @@ def phase_plan_errors(*, campaign: Campaign, phases: Sequence[PhaseData]) -> lis
         if phase.start_date < campaign.start_date:
             errors.append(
                 _("“%(phase)s” starts on %(day)s, before the campaign starts (%(bound)s).")
-                % {"phase": label, "day": _fmt(phase.start_date), "bound": _fmt(campaign.start_date)}
+                % {
+                    "phase": label,
+                    "day": _fmt(phase.start_date),
+                    "bound": _fmt(campaign.start_date),
+                }
             )
         if phase.end_date > campaign.end_date:
             errors.append(
@@ -872,8 +881,10 @@ def phase_plan_errors(*, campaign: Campaign, phases: Sequence[PhaseData]) -> lis
             if second.start_date > first.end_date:
                 break
             errors.append(
-                _("“%(first)s” (%(first_start)s – %(first_end)s) overlaps “%(second)s” "
-                  "(%(second_start)s – %(second_end)s).")
+                _(
+                    "“%(first)s” (%(first_start)s – %(first_end)s) overlaps “%(second)s” "
+                    "(%(second_start)s – %(second_end)s)."
+                )
                 % {
                     "first": first.name,
                     "first_start": _fmt(first.start_date),
@@ -951,12 +962,16 @@ def position_plan_errors(*, campaign: Campaign, positions: Sequence[PositionData
     for item in positions:
         if item.position in OFFICE_ONLY and item.body != body.OFFICE:
             errors.append(
-                _("“%(name)s”: an office director or deputy director belongs to the campaign office.")
+                _(
+                    "“%(name)s”: an office director or deputy director belongs to the campaign office."
+                )
                 % {"name": item.person_name}
             )
         if item.position in LEADERSHIP_GROUP_ONLY and item.body != body.LEADERSHIP_GROUP:
             errors.append(
-                _("“%(name)s”: a group leader or deputy group leader belongs to the leadership group.")
+                _(
+                    "“%(name)s”: a group leader or deputy group leader belongs to the leadership group."
+                )
                 % {"name": item.person_name}
             )
     leaders = [p.person_name for p in positions if p.position == LeadershipPosition.Position.LEADER]
@@ -1150,7 +1165,10 @@ def _check_inspectors(inspectors: Iterable[AbstractBaseUser]) -> list[AbstractBa
     inactive = [u.get_username() for u in users if not u.is_active]
     if inactive:
         raise ValidationError(
-            {"inspectors": _("These logins are disabled: %(names)s.") % {"names": ", ".join(inactive)}}
+            {
+                "inspectors": _("These logins are disabled: %(names)s.")
+                % {"names": ", ".join(inactive)}
+            }
         )
     return users
 

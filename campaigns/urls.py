@@ -9,9 +9,15 @@ urlpatterns = [
     path("orgs/", organizations.organization_tree, name="organization_tree"),
     path("orgs/new/", organizations.organization_create, name="organization_create"),
     path("orgs/<slug:code>/", organizations.organization_detail, name="organization_detail"),
-    path("orgs/<slug:code>/children/", organizations.organization_children, name="organization_children"),
+    path(
+        "orgs/<slug:code>/children/",
+        organizations.organization_children,
+        name="organization_children",
+    ),
     path("orgs/<slug:code>/edit/", organizations.organization_edit, name="organization_edit"),
-    path("orgs/<slug:code>/roles/", organizations.organization_role_add, name="organization_role_add"),
+    path(
+        "orgs/<slug:code>/roles/", organizations.organization_role_add, name="organization_role_add"
+    ),
     path(
         "orgs/<slug:code>/roles/<int:pk>/remove/",
         organizations.organization_role_remove,

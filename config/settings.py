@@ -19,7 +19,9 @@ DEBUG = env.bool("DEBUG", default=True)
 
 if DEBUG:
     SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-never-use-in-production")
-    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+    ALLOWED_HOSTS = env.list(
+        "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
+    )
 else:
     SECRET_KEY = env("SECRET_KEY")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
@@ -151,13 +153,14 @@ CELERY_RESULT_BACKEND = env(
 )
 CELERY_BROKER_DIR = VAR_DIR / "celery" / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _sub in ("broker", "processed", "results"):
+    for _sub in ("broker", "processed", "results", "control"):
         (VAR_DIR / "celery" / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR),
         "data_folder_out": str(CELERY_BROKER_DIR),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
+        "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -182,6 +185,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
+if env.bool("USE_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -200,3 +207,26 @@ LOGGING = {
 
 # Pagination size for staff lists.
 PORTAL_PAGE_SIZE = 50
+
+# Public pages (pledge boards, pledge pages, feedback). PUBLIC_BASE_URL is the address the public
+# reaches the portal at: printed QR codes and other absolute public links are built from it
+# (set it to "" to build them from the request's host instead, when there is a request).
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Behind a trusted reverse proxy, the request.META key holding the visitor's address (e.g.
+# "HTTP_X_REAL_IP"; for "HTTP_X_FORWARDED_FOR" the last address is used). Empty: REMOTE_ADDR.
+# Feedback rate limits key on it, so never name a header that clients can set themselves.
+PUBLIC_CLIENT_IP_HEADER = env("PUBLIC_CLIENT_IP_HEADER", default="")
+
+# The cache holds the feedback rate-limit counters and the public boards' counts. Production
+# uses Redis (REDIS_URL) so that every web process shares them; the embedded default is an
+# in-process memory cache (limits then count per process).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "portal",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,6 +1,6 @@
 """Staff pages of the pledge cycle (login required; members with a login use them too)."""
 
-from django.urls import path
+from django.urls import path  # noqa: F401  (sections below)
 
 from pledges.views import authoring, printing, review  # noqa: F401
 

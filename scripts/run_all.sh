@@ -5,7 +5,7 @@
 #
 # `make run` prepares the database first and then calls this script.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
