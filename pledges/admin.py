@@ -13,6 +13,7 @@ from pledges.models import (
     Attachment,
     Evaluation,
     EvaluationPolicy,
+    Feedback,
     FulfilmentEntry,
     Pledge,
     PledgeAdjustment,
@@ -223,3 +224,24 @@ class EvaluationPolicyAdmin(admin.ModelAdmin):
         if db_field.name == "campaign":
             kwargs["queryset"] = _visible_campaigns(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    """Read-only here: comments are moderated on the staff page, by the branch committee. The
+    client fingerprint is a salted hash and stays out of the list."""
+
+    list_display = ("pledge", "rating", "status", "created_at", "moderated_by")
+    list_filter = ("rating", "status")
+    list_select_related = ("pledge", "moderated_by")
+    exclude = ("fingerprint",)
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Feedback._meta.fields if f.name != "fingerprint"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Feedback]:
+        return super().get_queryset(request).filter(pledge__in=_visible_pledges(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

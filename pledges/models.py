@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaigns import scope
 from campaigns.models import Campaign, Member, Organization
@@ -651,3 +652,97 @@ class PledgeHistory(models.Model):
     @property
     def changes_state(self) -> bool:
         return self.from_status != self.to_status
+
+
+# ---------------------------------------------------------------------------------------------
+# Public feedback (群众满意度)
+# ---------------------------------------------------------------------------------------------
+
+
+class FeedbackQuerySet(models.QuerySet):
+    def moderatable_by(self, user) -> FeedbackQuerySet:
+        """Feedback on pledges of organisations where the user holds a committee role (or one
+        of their ancestors): the branch committee moderates, and the committees above it may."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        from campaigns.models import RoleAssignment
+
+        return self.filter(
+            scope.subtree_q(user, "pledge__organization__path", RoleAssignment.COMMITTEE_ROLES)
+        )
+
+    def with_comment(self) -> FeedbackQuerySet:
+        return self.exclude(status=Feedback.Status.NO_COMMENT)
+
+    def counted(self) -> FeedbackQuerySet:
+        """The feedback that counts for public satisfaction: every rating except those whose
+        comment a moderator rejected (see ``selectors.public_satisfaction``)."""
+        return self.exclude(status=Feedback.Status.REJECTED)
+
+
+class Feedback(models.Model):
+    """A visitor's satisfaction rating of a published pledge, with an optional comment.
+
+    The rating counts at once; the comment shows publicly only after the branch committee has
+    approved it. The client is remembered only as a salted hash of its address and browser
+    (``fingerprint``), for rate limiting; the raw IP address is never stored.
+    """
+
+    class Rating(models.TextChoices):
+        SATISFIED = "satisfied", _("Satisfied")
+        FAIRLY_SATISFIED = "fairly_satisfied", _("Fairly satisfied")
+        DISSATISFIED = "dissatisfied", _("Dissatisfied")
+
+    class Status(models.TextChoices):
+        # Moderation concerns the comment; a rating alone has nothing to moderate.
+        NO_COMMENT = "none", pgettext_lazy("feedback moderation", "No comment")
+        PENDING = "pending", pgettext_lazy("feedback moderation", "Awaiting moderation")
+        APPROVED = "approved", pgettext_lazy("feedback moderation", "Approved")
+        REJECTED = "rejected", pgettext_lazy("feedback moderation", "Rejected")
+
+    # Ratings counted as satisfied for the satisfaction rate (满意 + 基本满意).
+    SATISFIED_RATINGS = (Rating.SATISFIED, Rating.FAIRLY_SATISFIED)
+    COMMENT_MAX_LENGTH = 500
+
+    pledge = models.ForeignKey(
+        Pledge, on_delete=models.CASCADE, related_name="feedback", verbose_name=_("pledge")
+    )
+    rating = models.CharField(_("rating"), max_length=20, choices=Rating.choices)
+    comment = models.TextField(_("comment"), max_length=COMMENT_MAX_LENGTH, blank=True)
+    status = models.CharField(
+        _("moderation"), max_length=12, choices=Status.choices, default=Status.NO_COMMENT
+    )
+    created_at = models.DateTimeField(_("received"), default=timezone.now, editable=False)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("moderated by"),
+    )
+    moderated_at = models.DateTimeField(_("moderated"), null=True, blank=True)
+    fingerprint = models.CharField(_("client fingerprint"), max_length=64, editable=False)
+
+    objects = FeedbackQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("public feedback")
+        verbose_name_plural = _("public feedback")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["pledge", "status"], name="feedback_pledge_status"),
+            models.Index(fields=["status", "created_at"], name="feedback_status_created"),
+            models.Index(fields=["fingerprint", "created_at"], name="feedback_client_created"),
+        ]
+        constraints = [
+            # A comment is moderated; a rating alone is not.
+            models.CheckConstraint(
+                condition=(Q(comment="") & Q(status="none"))
+                | (~Q(comment="") & Q(status__in=["pending", "approved", "rejected"])),
+                name="feedback_status_matches_comment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pledge_id} · {self.get_rating_display()} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,8 +1,8 @@
 """Public pages (no login): pledge boards, pledge pages, feedback."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from pledges.views import public  # noqa: F401
+from pledges.views import public
 
 app_name = "public"
 
@@ -10,4 +10,9 @@ urlpatterns = [
     # -----------------------------------------------------------------------------------------
     # Public boards and pledges (公示栏)
     # -----------------------------------------------------------------------------------------
+    path("pledge/<int:pk>/", public.pledge_detail, name="pledge"),
+    path("pledge/<int:pk>/feedback/", public.feedback, name="feedback"),
+    path("photo/<int:pk>/", public.attachment, name="attachment"),
+    # Last: any other single segment is an organisation's code.
+    path("<slug:code>/", public.board, name="board"),
 ]

@@ -11,10 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Member, Organization, Phase
@@ -23,6 +25,7 @@ from pledges.models import (
     Attachment,
     Evaluation,
     EvaluationPolicy,
+    Feedback,
     FulfilmentEntry,
     Pledge,
     PledgeAdjustment,
@@ -540,3 +543,112 @@ def pledge_withdraw(*, pledge: Pledge, actor, reason: str) -> Pledge:
     return transition(
         pledge=pledge, action=Action.WITHDRAW, actor=actor, comment=reason, apply=apply
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Authoring: submitting many drafts at once (the branch page)
+# ---------------------------------------------------------------------------------------------
+
+
+def pledges_submit_bulk(*, pledges: Iterable[Pledge], actor) -> BulkResult:
+    """Submit many drafts (a member's, or a whole branch's) for review. Each pledge is its own
+    transaction through :func:`pledge_submit`, so an incomplete draft is refused and reported
+    without holding back the others."""
+    result = BulkResult()
+    for pledge in pledges:
+        try:
+            result.done.append(pledge_submit(pledge=pledge, actor=actor))
+        except TransitionRefused as exc:
+            result.refused.append((pledge, exc.message))
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Public feedback (群众满意度) and its moderation
+# ---------------------------------------------------------------------------------------------
+
+# At most this many ratings per client per hour, and one per pledge per client per day. The
+# counters live in the cache (Redis in production, shared by every web process).
+FEEDBACK_PER_CLIENT_PER_HOUR = 5
+FEEDBACK_PER_PLEDGE_SECONDS = 24 * 3600
+
+
+class FeedbackLimited(Exception):
+    """A rating refused by the rate limit; ``message`` says why, in the visitor's language."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def client_fingerprint(*, ip: str, user_agent: str) -> str:
+    """A salted hash of the client's address and browser: enough to rate-limit a client, never
+    the address itself (the salt is the site's secret key, so the hash cannot be reversed by
+    trying every IPv4 address without it)."""
+    return salted_hmac(
+        "pledges.feedback.client", f"{ip}\n{user_agent[:300]}", algorithm="sha256"
+    ).hexdigest()
+
+
+def feedback_submit(*, pledge: Pledge, rating: str, comment: str, fingerprint: str) -> Feedback:
+    """Record a visitor's rating of a public pledge, with an optional comment (≤ 500
+    characters) that waits for moderation. Refused with :class:`FeedbackLimited` after
+    ``FEEDBACK_PER_CLIENT_PER_HOUR`` ratings from the client in the hour, or a second rating of
+    the same pledge by the client within a day. Withdrawn pledges take no feedback."""
+    if pledge.status not in Pledge.PUBLIC_STATUSES:
+        raise ValueError("feedback is only taken on published, fulfilled or evaluated pledges")
+    if rating not in Feedback.Rating.values:
+        raise ValueError(f"unknown rating {rating!r}")
+    comment = (comment or "").strip()
+    if len(comment) > Feedback.COMMENT_MAX_LENGTH:
+        raise ValueError("comment too long")
+    hour_key = f"feedback:client:{fingerprint}"
+    # add() then incr(): atomic in Redis and in the memory cache, so parallel requests of one
+    # client cannot all slip under the limit.
+    cache.add(hour_key, 0, 3600)
+    try:
+        attempts = cache.incr(hour_key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(hour_key, 1, 3600)
+        attempts = 1
+    if attempts > FEEDBACK_PER_CLIENT_PER_HOUR:
+        raise FeedbackLimited(
+            _(
+                "You have sent several ratings in the last hour. Please try again later; "
+                "thank you for taking part."
+            )
+        )
+    if not cache.add(f"feedback:pledge:{pledge.pk}:{fingerprint}", 1, FEEDBACK_PER_PLEDGE_SECONDS):
+        raise FeedbackLimited(
+            _("You have already rated this pledge today. Thank you; you may rate it again tomorrow.")
+        )
+    return Feedback.objects.create(
+        pledge=pledge,
+        rating=rating,
+        comment=comment,
+        status=Feedback.Status.PENDING if comment else Feedback.Status.NO_COMMENT,
+        fingerprint=fingerprint,
+    )
+
+
+def feedback_moderate(*, feedback: Feedback, actor, approve: bool) -> Feedback:
+    """Approve (shown on the public page) or reject (hidden, and its rating no longer counts)
+    a comment. Only committee roles on the pledge's organisation or above; a decision may be
+    changed later. The row records who decided and when."""
+    with transaction.atomic():
+        locked = (
+            Feedback.objects.moderatable_by(actor)
+            .select_for_update()
+            .filter(pk=feedback.pk)
+            .first()
+        )
+        if locked is None:
+            raise PermissionDenied(_("You may not moderate this comment."))
+        if locked.status == Feedback.Status.NO_COMMENT:
+            raise ValueError("a rating without a comment has nothing to moderate")
+        locked.status = Feedback.Status.APPROVED if approve else Feedback.Status.REJECTED
+        locked.moderated_by = actor
+        locked.moderated_at = timezone.now()
+        locked.save(update_fields=["status", "moderated_by", "moderated_at"])
+    return locked
+

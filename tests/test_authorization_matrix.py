@@ -42,7 +42,22 @@ from campaigns.models import (
     Phase,
     RoleAssignment,
 )
+from pledges.models import (
+    Evaluation,
+    Feedback,
+    FulfilmentEntry,
+    Pledge,
+    PledgeAdjustment,
+    PledgeHistory,
+)
 from tests.conftest import ROLES, World
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path) -> None:
+    # Some fixtures save files (journal photos): keep them out of the project's var/media.
+    settings.MEDIA_ROOT = tmp_path
+
 
 LOGIN = "302→login"
 ADMIN_LOGIN = "302→admin login"
@@ -77,6 +92,22 @@ BRANCH_A_MANAGE = staff(200, secretary_b=404, leader=403, inspector=403)
 OFFICE_ONLY = staff(403, office=200, superuser=200)
 # POST-only endpoints: GET is 405 for any staff user.
 POST_ONLY = staff(405)
+
+# A member pledge of branch A (authoring pages): read by everyone with a role in scope; changed
+# by branch A's committee and above; the sibling secretary and another member are outsiders.
+PLEDGE_READ = row(200, anonymous=LOGIN, inactive=LOGIN, secretary_b=404, member_user=404)
+PLEDGE_EDIT = row(
+    200,
+    anonymous=LOGIN,
+    inactive=LOGIN,
+    secretary_b=404,
+    member_user=404,
+    office=403,
+    leader=403,
+    inspector=403,
+)
+# POST-only pledge endpoints: the login comes first, then the method.
+PLEDGE_POST_ONLY = row(405, anonymous=LOGIN, inactive=LOGIN)
 
 EXPECTATIONS: dict[str, dict[str, Expected]] = {
     "home": row(200, anonymous=LOGIN, inactive=LOGIN),
@@ -125,6 +156,71 @@ EXPECTATIONS: dict[str, dict[str, Expected]] = {
     "campaigns:inspection_group_create": OFFICE_ONLY,
     "campaigns:inspection_group_edit": OFFICE_ONLY,
     "campaigns:inspection_group_delete": OFFICE_ONLY,
+    # Public pages (公示栏): no login, the same for everyone; a published pledge of branch A.
+    "public:board": row(200),
+    "public:pledge": row(200),
+    "public:attachment": row(200),
+    "public:feedback": row(405),
+    # Feedback moderation: every staff user opens the page (each sees their committee scope);
+    # deciding is POST-only.
+    "pledges:feedback_moderation": STAFF_PAGE,
+    "pledges:feedback_decide": POST_ONLY,
+    # Authoring and fulfilment (pledges/views/authoring.py). The list and "new pledge" are for
+    # everyone with a role or a member record (a member without a role sees their own); the
+    # pledge pages are about a member pledge of branch A (AUTHORING_STATE): branch A's committee
+    # and the superior committee act, the office, leadership and inspectors read (403 on the
+    # forms), the sibling secretary and another member are outsiders (404).
+    "pledges:pledge_list": row(200, anonymous=LOGIN, inactive=LOGIN),
+    # With ?member=<张明华> (see QUERY).
+    "pledges:pledge_create": PLEDGE_EDIT,
+    "pledges:pledge_detail": PLEDGE_READ,
+    "pledges:pledge_edit": PLEDGE_EDIT,
+    "pledges:pledge_submit": PLEDGE_POST_ONLY,
+    "pledges:pledge_resubmit": PLEDGE_POST_ONLY,
+    "pledges:pledge_recall": PLEDGE_POST_ONLY,
+    # The reviewing level (branch A's committee and above) or the office.
+    "pledges:pledge_withdraw": row(
+        200,
+        anonymous=LOGIN,
+        inactive=LOGIN,
+        secretary_b=404,
+        member_user=404,
+        leader=403,
+        inspector=403,
+    ),
+    "pledges:entry_add": PLEDGE_EDIT,
+    "pledges:pledge_mark_fulfilled": PLEDGE_POST_ONLY,
+    "pledges:self_report": PLEDGE_EDIT,
+    "pledges:adjustment_request": PLEDGE_EDIT,
+    # The journal photo of the published pledge of branch A, through the access check.
+    "pledges:attachment": PLEDGE_READ,
+    # The branch page: every staff user in scope reads it; quick entry for its committee.
+    "pledges:branch_pledges": BRANCH_A_READ,
+    "pledges:branch_quick_add": POST_ONLY,
+    "pledges:branch_submit_drafts": POST_ONLY,
+    # Printing (pledges/views/printing.py), PDFs of public data. A member's card and desk sign
+    # (周自己, see url_kwargs): whoever can see the member — any role on branch A or above — and
+    # the member themself; the sibling secretary is an outsider. A branch's batch and board:
+    # staff in scope.
+    "pledges:print_member_card": row(200, anonymous=LOGIN, inactive=LOGIN, secretary_b=404),
+    "pledges:print_desk_sign": row(200, anonymous=LOGIN, inactive=LOGIN, secretary_b=404),
+    "pledges:print_branch_cards": BRANCH_A_READ,
+    "pledges:print_board": BRANCH_A_READ,
+    # Review, publication and evaluation (pledges/views/review.py), about objects of branch A
+    # (REVIEW_STATE). The queue and bulk approval are for reviewers (committee roles, office);
+    # leadership and inspectors do not review (403). Reviewing a pledge or an adjustment: the
+    # reviewers in scope; the office reads member pledges but does not review them.
+    "pledges:review_queue": staff(200, leader=403, inspector=403),
+    "pledges:review_bulk_approve": staff(405, leader=403, inspector=403),
+    "pledges:review_pledge": BRANCH_A_MANAGE,
+    "pledges:review_publish": POST_ONLY,
+    # The secretary of branch A or above, or the office.
+    "pledges:review_publish_org": BRANCH_A_MANAGE,
+    "pledges:review_adjustment": BRANCH_A_MANAGE,
+    # Evaluation: committee roles and the office (appraisal), leadership and office (grades).
+    "pledges:review_evaluation_list": staff(200, inspector=403),
+    "pledges:review_evaluate": staff(200, secretary_b=404, inspector=403),
+    "pledges:review_appraisal": BRANCH_A_MANAGE,
 }
 
 # Public machinery with nothing to protect: declared, not requested.
@@ -137,6 +233,7 @@ PUBLIC_PREFIXES = ("static/", "media/", "^static/", "^media/")
 ADMIN_PREFIX = "admin/"
 
 QUERY: dict[str, Callable[[World], str]] = {
+    "pledges:pledge_create": lambda w: f"?member={w.member_a1.pk}",
     "campaigns:organization_create": lambda w: f"?parent={w.branch_a.code}",
 }
 HEADERS: dict[str, dict[str, str]] = {
@@ -182,6 +279,145 @@ def project_routes() -> dict[str, Route]:
     return routes
 
 
+def _public_objects(world: World) -> dict[str, int]:
+    """A published pledge of branch A with a journal photo and a pending feedback comment (made
+    once per world)."""
+    if not hasattr(world, "_public_objects"):
+        from django.core.files.base import ContentFile
+
+        from pledges.models import Attachment, Feedback, Pledge
+        from tests.pledges.factories import FulfilmentEntryFactory, PledgeFactory
+
+        pledge = PledgeFactory(
+            campaign=world.campaign,
+            owner_member=world.member_a1,
+            author=world.users["secretary_a"],
+            status=Pledge.Status.PUBLISHED,
+        )
+        entry = FulfilmentEntryFactory(pledge=pledge)
+        photo = Attachment(entry=entry, original_name="photo.png", size=16)
+        photo.file.save("photo.png", ContentFile(b"\x89PNG\r\n\x1a\n" + b"\x00" * 8), save=False)
+        photo.save()
+        feedback = Feedback.objects.create(
+            pledge=pledge,
+            rating=Feedback.Rating.SATISFIED,
+            comment="很好",
+            status=Feedback.Status.PENDING,
+            fingerprint="matrix",
+        )
+        world._public_objects = {
+            "pledge": pledge.pk,
+            "attachment": photo.pk,
+            "feedback": feedback.pk,
+        }
+    return world._public_objects
+
+
+# Authoring pages: the state of the member pledge of branch A (张明华, no login, written by
+# secretary_a) that each page is asked about.
+AUTHORING_STATE = {
+    "pledges:pledge_detail": "published",
+    "pledges:pledge_edit": "draft",
+    "pledges:pledge_submit": "draft",
+    "pledges:pledge_resubmit": "returned",
+    "pledges:pledge_recall": "submitted",
+    "pledges:pledge_withdraw": "submitted",
+    "pledges:entry_add": "published",
+    "pledges:pledge_mark_fulfilled": "published",  # with one journal entry
+    "pledges:self_report": "published",
+    "pledges:adjustment_request": "published",
+}
+
+
+def _authoring_pledge(name: str, world: World) -> int:
+    """The pledge an authoring URL is about (made once per world and URL name)."""
+    made = world.__dict__.setdefault("_authoring_pledges", {})
+    if name not in made:
+        from tests.pledges.factories import FulfilmentEntryFactory, PledgeFactory
+
+        pledge = PledgeFactory(
+            campaign=world.campaign,
+            owner_member=world.member_a1,
+            author=world.users["secretary_a"],
+            status=AUTHORING_STATE[name],
+        )
+        if name == "pledges:pledge_mark_fulfilled":
+            FulfilmentEntryFactory(pledge=pledge)
+        made[name] = pledge.pk
+    return made[name]
+
+
+# Review pages: the object of branch A each URL is about — a member pledge of 周自己 written by
+# the member (so branch A's committee reviews it) in the state named, or its pending adjustment.
+REVIEW_STATE = {
+    "pledges:review_pledge": "submitted",
+    "pledges:review_bulk_approve": "submitted",
+    "pledges:review_publish": "approved",
+    "pledges:review_publish_org": "approved",
+    "pledges:review_adjustment": "published",  # with an adjustment asked for by the member
+    "pledges:review_evaluate": "fulfilled",  # with its self-report
+}
+
+
+def _review_object(name: str, world: World) -> int:
+    """The pledge (or, for review_adjustment, the adjustment) a review URL is about, made once
+    per world and URL name."""
+    made = world.__dict__.setdefault("_review_objects", {})
+    if name not in made:
+        from tests.pledges.factories import (
+            EvaluationFactory,
+            PledgeAdjustmentFactory,
+            PledgeFactory,
+        )
+
+        pledge = PledgeFactory(
+            campaign=world.campaign,
+            owner_member=world.member_self,
+            author=world.users["member_user"],
+            status=REVIEW_STATE[name],
+        )
+        made[name] = pledge.pk
+        if name == "pledges:review_adjustment":
+            made[name] = PledgeAdjustmentFactory(
+                pledge=pledge, requested_by=world.users["member_user"]
+            ).pk
+        elif name == "pledges:review_evaluate":
+            EvaluationFactory(pledge=pledge)
+    return made[name]
+
+
+def _approved_pledge_of_branch_a(w: World) -> None:
+    _review_object("pledges:review_publish_org", w)
+
+
+def _appraisal_payload(w: World) -> dict[str, Any]:
+    """Votes for every published or fulfilled member pledge of branch A (one made here)."""
+    from tests.pledges.factories import PledgeFactory
+
+    PledgeFactory(
+        campaign=w.campaign,
+        owner_member=w.member_a1,
+        author=w.users["secretary_a"],
+        status=Pledge.Status.PUBLISHED,
+    )
+    ids = list(
+        Pledge.objects.filter(
+            organization=w.branch_a,
+            owner_member__isnull=False,
+            status__in=(Pledge.Status.PUBLISHED, Pledge.Status.FULFILLED),
+        ).values_list("pk", flat=True)
+    )
+    data: dict[str, Any] = {
+        "votes-TOTAL_FORMS": len(ids),
+        "votes-INITIAL_FORMS": len(ids),
+        "votes-MIN_NUM_FORMS": 0,
+        "votes-MAX_NUM_FORMS": 1000,
+    }
+    for i, pk in enumerate(ids):
+        data.update({f"votes-{i}-pledge": pk, f"votes-{i}-good": 6, f"votes-{i}-poor": 1})
+    return data
+
+
 def url_kwargs(name: str, params: tuple[str, ...], world: World) -> dict[str, Any]:
     """Fill a URL's parameters from the fixtures: everything points into branch A / the city
     campaign, so the sibling secretary is always the outsider."""
@@ -189,6 +425,20 @@ def url_kwargs(name: str, params: tuple[str, ...], world: World) -> dict[str, An
     for param in params:
         if param == "code":
             values[param] = world.branch_a.code
+        elif param == "pk" and name in ("public:pledge", "public:feedback"):
+            values[param] = _public_objects(world)["pledge"]
+        elif param == "pk" and name == "public:attachment":
+            values[param] = _public_objects(world)["attachment"]
+        elif param == "pk" and name == "pledges:feedback_decide":
+            values[param] = _public_objects(world)["feedback"]
+        elif param == "pk" and name in AUTHORING_STATE:
+            values[param] = _authoring_pledge(name, world)
+        elif param == "pk" and name in REVIEW_STATE:
+            values[param] = _review_object(name, world)
+        elif param == "pk" and name == "pledges:attachment":
+            values[param] = _public_objects(world)["attachment"]
+        elif param == "member_id" and name.startswith("pledges:print_"):
+            values[param] = world.member_self.pk
         elif param == "pk" and name == "campaigns:organization_role_remove":
             values[param] = world.spare_role.pk
         elif param == "pk" and name.startswith("campaigns:member_"):
@@ -283,6 +533,13 @@ def db_state() -> dict[str, list]:
             )
         ),
         "log_entries": list(LogEntry.objects.order_by("pk").values_list("pk", flat=True)),
+        "feedback": list(Feedback.objects.order_by("pk").values()),
+        # The pledge cycle (authoring endpoints).
+        "pledges": list(Pledge.objects.order_by("pk").values()),
+        "pledge_history": list(PledgeHistory.objects.order_by("pk").values_list("pk", flat=True)),
+        "fulfilment_entries": list(FulfilmentEntry.objects.order_by("pk").values()),
+        "adjustments": list(PledgeAdjustment.objects.order_by("pk").values()),
+        "evaluations": list(Evaluation.objects.order_by("pk").values()),
     }
 
 
@@ -435,6 +692,27 @@ REFUSED_CAMPAIGN: dict[str, Expected] = {
     "inspector": 403,
 }
 
+# Refusals for a member pledge of branch A (authoring endpoints).
+REFUSED_PLEDGE_EDIT: dict[str, Expected] = {
+    "anonymous": LOGIN,
+    "inactive": LOGIN,
+    "member_user": 404,
+    "secretary_b": 404,
+    "office": 403,
+    "leader": 403,
+    "inspector": 403,
+}
+
+
+def _draft_of_member_a1(w: World) -> None:
+    """A complete draft for the branch page's "submit all drafts"."""
+    from tests.pledges.factories import PledgeFactory
+
+    PledgeFactory(
+        campaign=w.campaign, owner_member=w.member_a1, author=w.users["secretary_a"]
+    )
+
+
 POST_CHECKS: dict[str, PostCheck] = {
     "campaigns:organization_create": PostCheck(
         payload=lambda w: {
@@ -529,6 +807,149 @@ POST_CHECKS: dict[str, PostCheck] = {
     ),
     "campaigns:inspection_group_delete": PostCheck(
         payload=lambda w: {}, refused=REFUSED_CAMPAIGN, allowed="office"
+    ),
+    # Moderation is the committee's (of the pledge's organisation or above): the office, the
+    # leadership and inspectors have no committee role, so the comment is outside their scope.
+    "pledges:feedback_decide": PostCheck(
+        payload=lambda w: {"decision": "approve"},
+        refused={
+            "anonymous": LOGIN,
+            "inactive": LOGIN,
+            "member_user": 403,
+            "secretary_b": 404,
+            "office": 404,
+            "leader": 404,
+            "inspector": 404,
+        },
+        allowed="secretary_a",
+    ),
+    # Authoring and fulfilment: the member pledge of branch A in the state AUTHORING_STATE
+    # names. A refusal from the workflow about who the user is answers 403.
+    "pledges:pledge_create": PostCheck(
+        payload=lambda w: {
+            "campaign": w.campaign.pk,
+            "kind": "deed",
+            "term": "annual",
+            "content": "为村里修一条便道",
+        },
+        refused=REFUSED_PLEDGE_EDIT,
+        allowed="secretary_a",
+    ),
+    "pledges:pledge_edit": PostCheck(
+        payload=lambda w: {"kind": "deed", "term": "annual", "content": "改过的承诺内容"},
+        refused=REFUSED_PLEDGE_EDIT,
+        allowed="secretary_a",
+    ),
+    "pledges:pledge_submit": PostCheck(
+        payload=lambda w: {}, refused=REFUSED_PLEDGE_EDIT, allowed="secretary_a"
+    ),
+    "pledges:pledge_resubmit": PostCheck(
+        payload=lambda w: {}, refused=REFUSED_PLEDGE_EDIT, allowed="secretary_a"
+    ),
+    # Only the author recalls (secretary_a wrote it; the superior did not).
+    "pledges:pledge_recall": PostCheck(
+        payload=lambda w: {},
+        refused={**REFUSED_PLEDGE_EDIT, "superior": 403},
+        allowed="secretary_a",
+    ),
+    "pledges:pledge_withdraw": PostCheck(
+        payload=lambda w: {"reason": "该党员已迁出"},
+        refused={k: v for k, v in REFUSED_PLEDGE_EDIT.items() if k != "office"},
+        allowed="superior",
+    ),
+    "pledges:entry_add": PostCheck(
+        payload=lambda w: {
+            "date": w.campaign.start_date.isoformat(),
+            "text": "走访三户",
+            "progress": 30,
+        },
+        refused=REFUSED_PLEDGE_EDIT,
+        allowed="secretary_a",
+    ),
+    "pledges:pledge_mark_fulfilled": PostCheck(
+        payload=lambda w: {}, refused=REFUSED_PLEDGE_EDIT, allowed="secretary_a"
+    ),
+    "pledges:self_report": PostCheck(
+        payload=lambda w: {"text": "按期完成了承诺"},
+        refused=REFUSED_PLEDGE_EDIT,
+        allowed="secretary_a",
+    ),
+    "pledges:adjustment_request": PostCheck(
+        payload=lambda w: {
+            "content": "调整后的内容",
+            "deadline": "2099-12-31",
+            "expected_effect": "效果",
+            "reason": "上级部署调整",
+        },
+        refused=REFUSED_PLEDGE_EDIT,
+        allowed="secretary_a",
+    ),
+    "pledges:branch_quick_add": PostCheck(
+        payload=lambda w: {
+            "owner": w.member_a1.pk,
+            "campaign": w.campaign.pk,
+            f"m{w.member_a1.pk}-kind": "deed",
+            f"m{w.member_a1.pk}-term": "annual",
+            f"m{w.member_a1.pk}-content": "为村里修一条便道",
+        },
+        refused={**REFUSED_BRANCH_A, "office": 403},
+        allowed="secretary_a",
+    ),
+    "pledges:branch_submit_drafts": PostCheck(
+        payload=lambda w: {"campaign": w.campaign.pk},
+        refused={**REFUSED_BRANCH_A, "office": 403},
+        allowed="secretary_a",
+        prepare=_draft_of_member_a1,
+    ),
+    # Review, publication and evaluation (REVIEW_STATE). A refusal from the workflow about who
+    # the user is answers 403; a refusal about the pledge's state is shown on the page.
+    "pledges:review_pledge": PostCheck(
+        payload=lambda w: {"decision": "approve", "comment": "同意"},
+        # The office does not review member pledges.
+        refused={**REFUSED_BRANCH_A, "office": 403},
+        allowed="secretary_a",
+    ),
+    "pledges:review_bulk_approve": PostCheck(
+        payload=lambda w: {"pledge": [_review_object("pledges:review_bulk_approve", w)]},
+        # Bulk approval reports each pledge it could not approve (out of scope: "not found";
+        # not the reviewing level: "not allowed") and goes back to the queue.
+        refused={**REFUSED_BRANCH_A, "secretary_b": REDIRECT, "office": REDIRECT},
+        allowed="secretary_a",
+    ),
+    "pledges:review_publish": PostCheck(
+        payload=lambda w: {}, refused=REFUSED_BRANCH_A, allowed="secretary_a"
+    ),
+    "pledges:review_publish_org": PostCheck(
+        payload=lambda w: {
+            "expected": Pledge.objects.filter(
+                organization=w.branch_a, status=Pledge.Status.APPROVED
+            ).count()
+        },
+        refused=REFUSED_BRANCH_A,
+        allowed="secretary_a",
+        prepare=_approved_pledge_of_branch_a,
+    ),
+    "pledges:review_adjustment": PostCheck(
+        payload=lambda w: {"decision": "approve", "comment": ""},
+        refused={**REFUSED_BRANCH_A, "office": 403},
+        allowed="secretary_a",
+    ),
+    "pledges:review_evaluate": PostCheck(
+        payload=lambda w: {"grade": "good"},
+        # Only the leadership group and the office confirm grades.
+        refused={
+            "anonymous": LOGIN,
+            "inactive": LOGIN,
+            "member_user": 403,
+            "secretary_b": 404,
+            "inspector": 403,
+            "secretary_a": 403,
+            "superior": 403,
+        },
+        allowed="leader",
+    ),
+    "pledges:review_appraisal": PostCheck(
+        payload=_appraisal_payload, refused=REFUSED_BRANCH_A, allowed="secretary_a"
     ),
 }
 
