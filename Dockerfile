@@ -45,6 +45,8 @@ ENV DEBUG=False \
     MEDIA_ROOT=/app/var/media
 
 EXPOSE 8000
-# Worker count, timeouts and the like can be tuned with GUNICORN_CMD_ARGS.
+# Worker count, timeouts and the like can be tuned with GUNICORN_CMD_ARGS. Workers are
+# recycled now and then: WeasyPrint keeps the memory of a rendered PDF.
 CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--timeout", "60", "--access-logfile", "-"]
+     "--timeout", "60", "--max-requests", "500", "--max-requests-jitter", "50", \
+     "--access-logfile", "-"]
