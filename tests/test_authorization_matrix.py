@@ -196,7 +196,9 @@ EXPECTATIONS: dict[str, dict[str, Expected]] = {
     "pledges:attachment": PLEDGE_READ,
     # The branch page: every staff user in scope reads it; quick entry for its committee.
     "pledges:branch_pledges": BRANCH_A_READ,
-    "pledges:branch_quick_add": POST_ONLY,
+    # GET (with ?owner=<张明华>&campaign=…, see QUERY): the row's empty form, for whoever may
+    # enter pledges there (branch A's committee and above; not the office).
+    "pledges:branch_quick_add": {**BRANCH_A_MANAGE, "office": 403},
     "pledges:branch_submit_drafts": POST_ONLY,
     # Printing (pledges/views/printing.py), PDFs of public data. A member's card and desk sign
     # (周自己, see url_kwargs): whoever can see the member — any role on branch A or above — and
@@ -234,6 +236,7 @@ ADMIN_PREFIX = "admin/"
 
 QUERY: dict[str, Callable[[World], str]] = {
     "pledges:pledge_create": lambda w: f"?member={w.member_a1.pk}",
+    "pledges:branch_quick_add": lambda w: f"?owner={w.member_a1.pk}&campaign={w.campaign.pk}",
     "campaigns:organization_create": lambda w: f"?parent={w.branch_a.code}",
 }
 HEADERS: dict[str, dict[str, str]] = {

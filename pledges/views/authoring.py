@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaigns import scope
 from campaigns import selectors as campaign_selectors
@@ -217,9 +217,10 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     org = _org_from_query(request)
     is_member = _has_member_record(user)
+    campaigns = Campaign.objects.visible_to(user).order_by("-start_date", "id")
     form = PledgeListForm(
         request.GET or None,
-        campaigns=Campaign.objects.visible_to(user).order_by("-start_date", "id"),
+        campaigns=campaigns,
         phases=selectors.pledge_phase_choices(user=user),
         is_member=is_member,
     )
@@ -235,6 +236,8 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "pledges": selectors.pledge_decorate(pledges=page.object_list),
             "member_only": member_only,
+            # The campaign's name on each row only when there is more than one to tell apart.
+            "show_campaign": campaigns.count() > 1,
             "can_create": member_only
             or bool(scope.scope_paths(user, RoleAssignment.COMMITTEE_ROLES))
             or user.is_superuser,
@@ -716,9 +719,6 @@ def branch_pledges(request: HttpRequest, code: str) -> HttpResponse:
         else:
             show = ""
         overview["show"] = show
-        if can_enter:
-            for row in (overview["org_row"], *overview["rows"]):
-                row.form = QuickPledgeForm(prefix=row.key)
         context.update(overview)
     return render(request, "pledges/authoring_branch.html", context)
 
@@ -732,17 +732,32 @@ def _row_owner(request: HttpRequest, org: Organization, owner: str) -> Member | 
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def branch_quick_add(request: HttpRequest, code: str) -> HttpResponse:
-    """Quick entry (htmx): create a draft for one row, answer with a fresh form for that row,
-    the new pledge appended to the row and the row's counts updated; with the errors inline
-    when the input or the service refuses."""
+    """Quick entry (htmx). GET: the row's empty form, loaded when the row's "add" is opened (a
+    branch of a hundred members would otherwise render a hundred forms up front). POST: create
+    a draft for the row and answer with a fresh form, the new pledge appended to the row and
+    the row's counts updated; with the errors inline when the input or the service refuses."""
     org = campaign_selectors.access_organization_by_code(user=request.user, code=code)
     campaign, _choices = _branch_campaign(request, org)
     if campaign is None:
         raise Http404
-    member = _row_owner(request, org, request.POST.get("owner", ""))
+    source = request.POST if request.method == "POST" else request.GET
+    member = _row_owner(request, org, source.get("owner", ""))
     key = f"m{member.pk}" if member is not None else "org"
+    if request.method == "GET":
+        if not _can_enter(request.user, org):
+            raise PermissionDenied
+        return render(
+            request,
+            "pledges/authoring_branch_quick_form.html",
+            {
+                "org": org,
+                "campaign": campaign,
+                "row": {"key": key, "member": member},  # the form needs only these
+                "form": QuickPledgeForm(prefix=key),
+            },
+        )
     form = QuickPledgeForm(request.POST, prefix=key)
     created = None
     if form.is_valid():

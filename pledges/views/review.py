@@ -128,10 +128,12 @@ def _decorate_items(user, pledges: Iterable[Pledge]) -> list[Pledge]:
     adjustment, the campaign's return reasons, how long it has waited."""
     items = selectors.pledge_decorate(pledges=pledges)
     adjustments = selectors.pending_adjustments_by_pledge(pledges=items)
+    returned = selectors.returned_before(pledges=items)
     reasons = _reasons_by_campaign(item.campaign for item in items)
     now = timezone.now()
     for item in items:
         item.pending_adjustment = adjustments.get(item.pk)
+        item.was_returned = item.pk in returned
         item.reasons = reasons[item.campaign_id]
         item.owner_key = (
             f"m{item.owner_member_id}" if item.owner_member_id else f"o{item.owner_organization_id}"
@@ -159,9 +161,6 @@ def _queue_item(
     updated. ``result`` names what the user just did; ``form`` is a bound form whose errors and
     input the item shows again (its return or adjustment form stays open)."""
     pledge = selectors.access_pledge_by_id(user=request.user, pledge_id=pledge.pk)
-    pledge.was_returned = PledgeHistory.objects.filter(
-        pledge=pledge, action=PledgeHistory.Action.RETURN
-    ).exists()
     (item,) = _decorate_items(request.user, [pledge])
     form_errors = [str(e) for errors in form.errors.values() for e in errors] if form else []
     return render(

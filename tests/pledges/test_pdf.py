@@ -515,3 +515,17 @@ def test_font_stacks_name_a_cjk_font_first() -> None:
 def test_qr_code_is_a_png_data_uri() -> None:
     uri = pdf.qr_data_uri("https://dj.example/p/BR-A/#member-1")
     assert uri.startswith("data:image/png;base64,")
+
+
+def test_print_links_for_other_pages(world) -> None:
+    """The partials other pages include to offer printing."""
+    from django.template.loader import render_to_string
+
+    html = render_to_string(
+        "pledges/printing_member_links.html", {"member": world.member_a1}
+    ) + render_to_string("pledges/printing_org_links.html", {"org": world.branch_a})
+    assert card_url(world.member_a1) in html
+    assert sign_url(world.member_a1) in html
+    assert batch_url(world.branch_a.code) + "?per_page=4" in html
+    assert batch_url(world.branch_a.code) + "?kind=sign&amp;per_page=2" in html
+    assert board_url(world.branch_a.code) in html

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -843,3 +845,23 @@ def test_text_diff_keeps_latin_words_whole_and_splits_chinese() -> None:
         ("equal", " homes"),
     ]
     assert selectors.text_diff("", "新") == [("insert", "新")]
+
+
+def test_queue_page_queries_do_not_grow_with_its_items(
+    world: World, client_as, make_pledge: MakePledge, django_assert_max_num_queries
+) -> None:
+    def add(n: int) -> None:
+        for i in range(n):
+            make_pledge(
+                "member" if i % 2 else "branch", status=S.SUBMITTED, submitted_at=ago(hours=i + 1)
+            )
+        PledgeAdjustmentFactory(pledge=make_pledge("member", status=S.PUBLISHED))
+
+    client = client_as("superior")
+    add(3)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(QUEUE).status_code == 200
+    add(12)
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(QUEUE)
+    assert len(response.context["items"]) == 17
