@@ -13,6 +13,7 @@ urlpatterns = [
     path("pledge/<int:pk>/", public.pledge_detail, name="pledge"),
     path("pledge/<int:pk>/feedback/", public.feedback, name="feedback"),
     path("photo/<int:pk>/", public.attachment, name="attachment"),
-    # Last: any other single segment is an organisation's code.
+    # Last: any other first segment is an organisation's code.
     path("<slug:code>/", public.board, name="board"),
+    path("<slug:code>/m/<int:member_id>/", public.member, name="member"),
 ]

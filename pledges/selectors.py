@@ -950,7 +950,9 @@ def review_queue_organizations(
     )
     top = min((depth for *_rest, depth in rows), default=1)
     # A full-width space per level: <option> elements take no padding.
-    choices = [(code, "\u3000" * (depth - top) + (short or name)) for code, name, short, depth in rows]
+    choices = [
+        (code, "\u3000" * (depth - top) + (short or name)) for code, name, short, depth in rows
+    ]
     if current is not None and current.code not in {code for code, _label in choices}:
         choices.insert(0, (current.code, current.display_name))
     return choices
@@ -1119,9 +1121,7 @@ def publishable_pledges(
 ) -> QuerySet[Pledge]:
     """Approved pledges of an organisation (already access-checked) — its own and its members'
     — or of its whole subtree, that the user can see, oldest approval first."""
-    qs = _in_role_scope(Pledge.objects.visible_to(user), user).filter(
-        status=Pledge.Status.APPROVED
-    )
+    qs = _in_role_scope(Pledge.objects.visible_to(user), user).filter(status=Pledge.Status.APPROVED)
     if include_subtree:
         qs = qs.filter(organization__path__startswith=organization.path)
     else:
@@ -1344,6 +1344,10 @@ class PublicPledge:
     published_at: datetime.datetime | None
 
 
+# A member's fields that never reach a public page or paper (see DESIGN.md, "Members").
+MEMBER_PRIVATE_FIELDS = ("phone", "id_number", "birth_date")
+
+
 def _public_pledges() -> QuerySet[Pledge]:
     """Published pledges (withdrawn-after-publication included) of active organisations, with
     what :func:`_to_public` reads: the latest journal entry's progress among it."""
@@ -1359,6 +1363,8 @@ def _public_pledges() -> QuerySet[Pledge]:
         Pledge.objects.published()
         .filter(organization__is_active=True)
         .select_related("owner_member", "owner_organization", "organization", "evaluation")
+        # The owner's private fields are not even read: what is not loaded cannot leak.
+        .defer(*(f"owner_member__{name}" for name in MEMBER_PRIVATE_FIELDS))
         .annotate(latest_progress=latest_progress)
     )
 
@@ -1420,6 +1426,10 @@ class MemberPledges:
     name: str
     post: str
     pledges: list[PublicPledge]
+    id: int = 0  # the anchor ``member-<id>`` on the board
+    # The member's public page (``public:member``), or "" when it does not exist (a member who
+    # has left, or whose branch is closed, keeps their pledges on the board but has no page).
+    page_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -1546,7 +1556,10 @@ def public_board(
     member_ids = member_pledges.values("owner_member_id")
     # Only the public fields of a member are read from the database at all.
     members_qs = (
-        Member.objects.filter(pk__in=member_ids).order_by("name", "id").only("id", "name", "post")
+        Member.objects.filter(pk__in=member_ids)
+        .select_related("branch")
+        .order_by("name", "id")
+        .only("id", "name", "post", "is_active", "branch__code", "branch__is_active")
     )
     members = _page(members_qs, page, PUBLIC_MEMBERS_PER_PAGE)
     page_members = list(members.object_list)
@@ -1556,7 +1569,14 @@ def public_board(
     ):
         by_member[pledge.owner_member_id].append(_to_public(pledge, today))
     members.object_list = [
-        MemberPledges(name=m.name, post=m.post or "", pledges=by_member[m.pk])
+        MemberPledges(
+            name=m.name,
+            post=m.post or "",
+            pledges=by_member[m.pk],
+            id=m.pk,
+            # Listed here means a public pledge: the page exists if the member and branch do.
+            page_url=_member_path(m) if m.is_active and m.branch.is_active else "",
+        )
         for m in page_members
     ]
 
@@ -1590,6 +1610,99 @@ def public_board(
 def _to_public_campaign(campaign: Campaign) -> PublicCampaign:
     return PublicCampaign(
         id=campaign.pk, name=campaign.name, theme=campaign.theme, sub_theme=campaign.sub_theme
+    )
+
+
+# The public member page (the QR code on a pledge card and a desk sign) ------------------------
+
+
+@dataclass(frozen=True)
+class PublicMemberCampaign:
+    """A member's public pledges in one campaign."""
+
+    campaign: PublicCampaign
+    pledges: list[PublicPledge]
+
+
+@dataclass
+class PublicMemberPage:
+    id: int
+    name: str
+    post: str
+    branch: PublicOrg
+    ancestors: list[PublicOrg]  # the branch's active ancestors, root first
+    campaigns: list[PublicMemberCampaign]  # newest campaign first
+    total: int
+    fulfilled: int
+    path: str  # the page's own address, site-relative
+
+
+def _member_path(member: Member) -> str:
+    """``public:member`` of a member loaded with at least ``branch__code``."""
+    return reverse("public:member", kwargs={"code": member.branch.code, "member_id": member.pk})
+
+
+def _member_public_pledges(member_id: int) -> QuerySet[Pledge]:
+    """What a member's public page lists: the member's pledges that a public board shows
+    (published, fulfilled, evaluated, or withdrawn after publication; active organisations;
+    campaigns past preparation), newest campaign first, then in the board's order."""
+    return (
+        _public_pledges()
+        .filter(owner_member_id=member_id)
+        .exclude(campaign__status=Campaign.Status.PREPARING)
+        .select_related("campaign")
+        .order_by("-campaign__start_date", "-campaign_id", "kind", "published_at", "id")
+    )
+
+
+def member_has_public_page(*, member: Member) -> bool:
+    """Whether ``public:member`` answers for this member (one EXISTS query at most): an active
+    member of an active branch with at least one pledge a public board shows."""
+    if not member.is_active or not member.branch.is_active:
+        return False
+    return _member_public_pledges(member.pk).exists()
+
+
+def public_member_page(*, org: Organization, member_id: int) -> PublicMemberPage:
+    """A member's public page under their branch ``org`` (from :func:`public_organization`):
+    name, post, branch and public pledges, by campaign. 404 — the same answer for each — for a
+    missing member, a member of another organisation, an inactive member, or one without a
+    public pledge, so the address reveals nothing about people without published pledges."""
+    # Only the public fields of the member are read from the database at all.
+    member = (
+        Member.objects.filter(pk=member_id, branch=org, is_active=True)
+        .only("id", "name", "post", "branch_id")
+        .first()
+    )
+    if member is None:
+        raise Http404
+    today = timezone.localdate()
+    pledges = list(_member_public_pledges(member.pk))
+    if not pledges:
+        raise Http404
+    campaigns: list[PublicMemberCampaign] = []
+    for pledge in pledges:
+        if not campaigns or campaigns[-1].campaign.id != pledge.campaign_id:
+            campaigns.append(
+                PublicMemberCampaign(campaign=_to_public_campaign(pledge.campaign), pledges=[])
+            )
+        campaigns[-1].pledges.append(_to_public(pledge, today))
+    fulfilled = sum(
+        1
+        for p in pledges
+        if p.status == Pledge.Status.FULFILLED
+        or (p.status == Pledge.Status.EVALUATED and p.fulfilled_at is not None)
+    )
+    return PublicMemberPage(
+        id=member.pk,
+        name=member.name,
+        post=member.post or "",
+        branch=_to_public_org(org),
+        ancestors=[_to_public_org(a) for a in org.ancestors() if a.is_active],
+        campaigns=campaigns,
+        total=len(pledges),
+        fulfilled=fulfilled,
+        path=reverse("public:member", kwargs={"code": org.code, "member_id": member.pk}),
     )
 
 
@@ -1785,6 +1898,17 @@ def public_board_url(org: Organization, request_or_none=None) -> str:
     return _public_absolute(request_or_none, reverse("public:board", kwargs={"code": org.code}))
 
 
+def public_absolute_url(request_or_none, path: str) -> str:
+    """A site-relative public ``path`` as an absolute address (on ``PUBLIC_BASE_URL``)."""
+    return _public_absolute(request_or_none, path)
+
+
+def public_member_url(member: Member, request_or_none=None) -> str:
+    """The absolute address of a member's public page (built from the branch's code and the
+    member's id; ``member`` with its branch loaded)."""
+    return _public_absolute(request_or_none, _member_path(member))
+
+
 # Feedback moderation (staff) -----------------------------------------------------------------
 
 
@@ -1888,12 +2012,22 @@ def printable_pledges(campaign: Campaign) -> QuerySet[Pledge]:
     )
 
 
-def print_member_url(member: Member, request=None) -> str:
-    """Where a member's QR code points: their place on their branch's public board."""
-    return f"{public_board_url(member.branch, request)}#member-{member.pk}"
+def print_member_url(member: Member, request=None, *, has_public_page: bool | None = None) -> str:
+    """Where a member's QR code points: the member's public pledge page (``public:member``).
+    While that page does not exist (nothing published yet, or the member has left) the code
+    points to the branch's public board instead, so that a printed code never leads to "not
+    found". ``has_public_page`` saves the EXISTS query when the caller already knows."""
+    if has_public_page is None:
+        has_public_page = member_has_public_page(member=member)
+    if has_public_page:
+        return public_member_url(member, request)
+    return public_board_url(member.branch, request)
 
 
 def _printed_member(member: Member, pledges: list[PublicPledge], request) -> PrintedMember:
+    # A printed pledge is one the member page lists, so with one the page exists if the member
+    # and the branch are active; without one, ask.
+    has_page = member.is_active and member.branch.is_active if pledges else None
     return PrintedMember(
         id=member.pk,
         name=member.name,
@@ -1901,7 +2035,7 @@ def _printed_member(member: Member, pledges: list[PublicPledge], request) -> Pri
         branch_name=member.branch.name,
         status_label=str(member.get_status_display()),
         pledges=pledges,
-        public_url=print_member_url(member, request),
+        public_url=print_member_url(member, request, has_public_page=has_page),
     )
 
 

@@ -158,6 +158,8 @@ EXPECTATIONS: dict[str, dict[str, Expected]] = {
     "campaigns:inspection_group_delete": OFFICE_ONLY,
     # Public pages (公示栏): no login, the same for everyone; a published pledge of branch A.
     "public:board": row(200),
+    # A member's public page (张明华 of branch A, who has the published pledge).
+    "public:member": row(200),
     "public:pledge": row(200),
     "public:attachment": row(200),
     "public:feedback": row(405),
@@ -440,6 +442,9 @@ def url_kwargs(name: str, params: tuple[str, ...], world: World) -> dict[str, An
             values[param] = _review_object(name, world)
         elif param == "pk" and name == "pledges:attachment":
             values[param] = _public_objects(world)["attachment"]
+        elif param == "member_id" and name == "public:member":
+            _public_objects(world)  # 张明华's published pledge: the page exists
+            values[param] = world.member_a1.pk
         elif param == "member_id" and name.startswith("pledges:print_"):
             values[param] = world.member_self.pk
         elif param == "pk" and name == "campaigns:organization_role_remove":

@@ -1,5 +1,6 @@
-"""Public pages, no login: an organisation's pledge board (公示栏), a pledge's public page with
-its journal and the satisfaction feedback form, and the journal's photos. Plus the staff page
+"""Public pages, no login: an organisation's pledge board (公示栏), a member's page with their
+public pledges (the QR code on printed cards), a pledge's public page with its journal and the
+satisfaction feedback form, and the journal's photos. Plus the staff page
 where the branch committee moderates feedback comments.
 
 Public views read through the ``public_*`` selectors, which hand templates plain dataclasses of
@@ -60,6 +61,28 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
             "board": data,
             "board_url": selectors.public_board_url(org, request),
             "campaign_query": f"campaign={data.campaign.id}" if data.campaign else "",
+        },
+    )
+
+
+@require_GET
+def member(request: HttpRequest, code: str, member_id: int) -> HttpResponse:
+    """A member's public page, at /p/<branch code>/m/<member id>/ (the QR code on the member's
+    pledge card and desk sign): name, post, branch and public pledges. 404 for a member of
+    another organisation, an inactive member, or one without a public pledge."""
+    org = selectors.public_organization(code=code)
+    if org.code != code:
+        return redirect(
+            reverse("public:member", kwargs={"code": org.code, "member_id": member_id}),
+            permanent=True,
+        )
+    page = selectors.public_member_page(org=org, member_id=member_id)
+    return render(
+        request,
+        "pledges/public_member.html",
+        {
+            "page": page,
+            "page_url": selectors.public_absolute_url(request, page.path),
         },
     )
 

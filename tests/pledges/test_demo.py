@@ -218,16 +218,31 @@ def test_seed_demo_reset_removes_the_pledges_and_seeds_them_again() -> None:
     seed()
     first = states()
     files = [a.file.name for a in Attachment.objects.all()]
-    accounts = get_user_model().objects.filter(username__startswith="sj.").count()
-    assert files and accounts > 100
+    accounts = set(
+        get_user_model()
+        .objects.filter(username__startswith="sj.")
+        .values_list("username", flat=True)
+    )
+    assert files and len(accounts) > 100
 
     demo.reset_demo()
     assert not Pledge.objects.exists()
     assert not PledgeHistory.objects.exists()
     assert not any(default_storage.exists(name) for name in files)
-    # The actor accounts stay, like the demo logins (their roles went with the organisations).
-    assert get_user_model().objects.filter(username__startswith="sj.").count() == accounts
+    # The actor accounts went with the pledges; the demo logins stay.
+    assert not get_user_model().objects.filter(username__startswith="sj.").exists()
+    assert get_user_model().objects.filter(username__in=demo.DEMO_LOGINS).count() == len(
+        demo.DEMO_LOGINS
+    )
 
     seed()
     assert states() == first  # the same seed gives the same data
+    assert (
+        set(
+            get_user_model()
+            .objects.filter(username__startswith="sj.")
+            .values_list("username", flat=True)
+        )
+        == accounts
+    )
     assert not history_problems()

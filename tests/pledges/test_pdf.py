@@ -179,6 +179,11 @@ UNPUBLISHED_TEXTS = [
 ]
 
 
+def member_page(member: Member) -> str:
+    """The member's public page, where the QR code of their card and sign leads."""
+    return f"https://dj.example/p/{member.branch.code}/m/{member.pk}/"
+
+
 def card_url(member: Member) -> str:
     return reverse("pledges:print_member_card", kwargs={"member_id": member.pk})
 
@@ -201,7 +206,9 @@ def board_url(code: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_card_has_the_member_and_published_pledges_as_text(world, client_as, published) -> None:
+def test_card_has_the_member_and_published_pledges_as_text(
+    world, client_as, client, published
+) -> None:
     content = get_pdf(client_as("secretary_a"), card_url(world.member_a1))
     text = squash(pdf_text(content))
     assert world.member_a1.name in text
@@ -209,9 +216,14 @@ def test_card_has_the_member_and_published_pledges_as_text(world, client_as, pub
     assert world.member_a1.post in text
     for pledge_text in (CARD_PLEDGE, CARD_EFFECT, CARD_RECTIFY, "每月自查一次", "带头学习党章"):
         assert pledge_text in text
-    # Deadlines are printed; the QR code's address is printed under it too.
+    # Deadlines are printed; the QR code's address — the member's public page — is printed
+    # under it too, and that page answers.
     assert published["deed"].deadline.isoformat() in text
-    assert f"https://dj.example/p/{world.branch_a.code}/#member-{world.member_a1.pk}" in text
+    assert member_page(world.member_a1) in text
+    assert (
+        client.get(member_page(world.member_a1).removeprefix("https://dj.example")).status_code
+        == 200
+    )
     # One A5 page.
     assert page_sizes_mm(content) == [(148, 210)]
 
@@ -272,7 +284,7 @@ def test_a_long_card_runs_onto_a_second_page_and_keeps_everything(
     assert len(page_sizes_mm(content)) >= 2
     text = squash(pdf_text(content))
     assert all(f"第{n}件实事" in text for n in range(12))
-    assert text.count(f"#member-{world.member_a1.pk}") == 1
+    assert text.count(member_page(world.member_a1)) == 1
 
 
 @pytest.mark.parametrize("who", ["secretary_a", "superior", "office", "leader", "inspector"])
@@ -303,6 +315,10 @@ def test_a_card_without_published_pledges_says_so(world, client_as) -> None:
     text = pdf_text(get_pdf(client_as("secretary_a"), card_url(world.member_a2)))
     assert world.member_a2.name in squash(text)
     assert "No published pledges yet." in text
+    # The member's page does not exist (404 without a public pledge): the QR code leads to the
+    # branch's board instead, never to "not found".
+    assert member_page(world.member_a2) not in squash(text)
+    assert squash(text).endswith(f"https://dj.example/p/{world.branch_a.code}/")
 
 
 def test_the_campaign_parameter_picks_the_campaign(world, client_as, make_pledge) -> None:
@@ -331,6 +347,24 @@ def test_user_text_is_printed_as_text_never_as_markup(world, client_as, make_ple
 # ---------------------------------------------------------------------------------------------
 # The desk sign
 # ---------------------------------------------------------------------------------------------
+
+
+def test_printed_qr_codes_lead_to_the_member_page(world, published) -> None:
+    """What the QR code of a card and a sign encodes (the sign prints no address as text)."""
+    _campaign, printed = selectors.print_member(member=world.member_a1)
+    assert printed.public_url == member_page(world.member_a1)
+    _campaign, batch = selectors.print_branch_members(
+        user=world.users["secretary_a"], org=world.branch_a
+    )
+    assert {m.name: m.public_url for m in batch} == {
+        world.member_a1.name: member_page(world.member_a1),
+        world.member_group_a.name: member_page(world.member_group_a),  # under the group's code
+    }
+    # A member who has left keeps a printable card, whose code leads to the branch's board.
+    Member.objects.filter(pk=world.member_a1.pk).update(is_active=False)
+    world.member_a1.refresh_from_db()
+    _campaign, printed = selectors.print_member(member=world.member_a1)
+    assert printed.public_url == f"https://dj.example/p/{world.branch_a.code}/"
 
 
 def test_desk_sign_is_a_tent_card_with_name_and_pledge(world, client_as, published) -> None:
@@ -403,6 +437,9 @@ def test_branch_batch_layouts(world, client_as, published, query, pages, size) -
     assert world.member_group_a.name in text
     assert world.member_a2.name not in text  # no published pledge: no card
     assert world.member_b1.name not in text
+    if query.get("kind") != "sign":  # a card prints its QR code's address
+        assert member_page(world.member_a1) in text
+        assert member_page(world.member_group_a) in text
     for unpublished in UNPUBLISHED_TEXTS:
         assert unpublished not in text
     assert_nothing_private(text, world.member_a1, world.member_group_a)
@@ -513,7 +550,7 @@ def test_font_stacks_name_a_cjk_font_first() -> None:
 
 
 def test_qr_code_is_a_png_data_uri() -> None:
-    uri = pdf.qr_data_uri("https://dj.example/p/BR-A/#member-1")
+    uri = pdf.qr_data_uri("https://dj.example/p/BR-A/m/1/")
     assert uri.startswith("data:image/png;base64,")
 
 

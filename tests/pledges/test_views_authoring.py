@@ -984,3 +984,20 @@ def test_home_shows_what_is_due(world: World, client_as, make_pledge) -> None:
 def test_navbar_links_the_pledges(world: World, client_as) -> None:
     assert LIST in client_as("member_user").get(reverse("home")).content.decode()
     assert LIST in client_as("secretary_a").get(reverse("home")).content.decode()
+
+
+def test_quick_form_is_loaded_per_row(world: World, client_as) -> None:
+    query = {"owner": world.member_a1.pk, "campaign": world.campaign.pk}
+    page = client_as("secretary_a").get(branch_url("branch_pledges", world)).content.decode()
+    assert 'hx-trigger="toggle once"' in page
+    assert "quick-form" not in page  # no form is rendered up front
+    response = client_as("secretary_a").get(branch_url("branch_quick_add", world), query)
+    assert response.status_code == 200
+    assert f'id="quick-m{world.member_a1.pk}"' in response.content.decode()
+    assert client_as("leader").get(branch_url("branch_quick_add", world), query).status_code == 403
+    assert (
+        client_as("secretary_a")
+        .get(branch_url("branch_quick_add", world), {**query, "owner": world.member_b1.pk})
+        .status_code
+        == 404
+    )

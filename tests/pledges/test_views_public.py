@@ -686,3 +686,250 @@ def test_deadline_in_adjustment_is_a_formatted_date(world: World, make_pledge) -
     [adj] = selectors.public_pledge_detail(pledge=pledge).adjustments
     [change] = adj.changes
     assert change.field == "deadline" and "2030" in change.before and "-" not in change.before
+
+
+# ---------------------------------------------------------------------------------------------
+# The member page (where the QR code of a pledge card and a desk sign leads)
+# ---------------------------------------------------------------------------------------------
+
+
+def member_url(member: Member, code: str | None = None) -> str:
+    return reverse(
+        "public:member", kwargs={"code": code or member.branch.code, "member_id": member.pk}
+    )
+
+
+def test_member_page_shows_the_members_public_pledges(
+    world: World, board_pledges, anon: Client
+) -> None:
+    response = anon.get(member_url(world.member_a1))
+    assert response.status_code == 200
+    html = response.content.decode()
+    page = response.context["page"]
+    assert page.name == "张明华" and page.post == "村委会主任"
+    assert page.branch.code == world.branch_a.code
+    [group] = page.campaigns
+    assert group.campaign.id == world.campaign.pk
+    assert [p.content for p in group.pledges] == ["为孤寡老人送温暖", "修缮村道三公里"]
+    assert (page.total, page.fulfilled) == (2, 1)
+    # Status, progress, and each pledge links to its public page; the branch to its board.
+    by_content = {p.content: p for p in group.pledges}
+    assert by_content["为孤寡老人送温暖"].progress == 70
+    assert by_content["修缮村道三公里"].status == selectors.PublicStatus.FULFILLED
+    for key in ("published", "fulfilled"):
+        assert pledge_url(board_pledges[key]) in html
+    assert f'href="{board_url(world.branch_a)}"' in html
+    assert "村委会主任" in html and world.campaign.theme in html
+    # Other people's pledges are not on this member's page.
+    assert "建设文化广场" not in html and "支部承诺建设便民服务站" not in html
+
+    # 李建国: overdue, evaluated (graded) and withdrawn-after-publication, as on the board.
+    page = anon.get(member_url(world.member_a2)).context["page"]
+    statuses = {p.content: p.status for p in page.campaigns[0].pledges}
+    assert statuses == {
+        "建设文化广场": selectors.PublicStatus.OVERDUE,
+        "带头学习理论": selectors.PublicStatus.EVALUATED,
+        "已撤销的承诺内容": selectors.PublicStatus.WITHDRAWN,
+    }
+
+
+def test_member_page_shows_nothing_private_or_unpublished(
+    world: World, board_pledges, anon: Client
+) -> None:
+    for language in ("zh-hans", "en"):
+        anon.cookies["django_language"] = language
+        for member in (world.member_a1, world.member_a2):
+            response = anon.get(member_url(member))
+            assert response.status_code == 200
+            assert_nothing_private(response.content.decode(), world)
+            # Templates get dataclasses, never a Member or a Pledge.
+            for context in response.context:
+                for value in context.flatten().values():
+                    assert not isinstance(value, Member | Pledge), value
+
+
+def test_member_page_reads_no_private_column(
+    world: World, board_pledges, anon: Client, django_assert_max_num_queries
+) -> None:
+    """Neither the member nor the pledges' owner is loaded with phone, ID number or birth date:
+    what is not read from the database cannot reach the page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert anon.get(member_url(world.member_a1)).status_code == 200
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    for column in ("phone", "id_number", "birth_date"):
+        assert f'"{column}"' not in sql, column
+    assert len(queries.captured_queries) <= 10
+
+
+def test_member_page_of_another_organisation_is_404(
+    world: World, board_pledges, make_pledge, anon: Client
+) -> None:
+    # The sibling branch, the township above and the party group below are not the branch.
+    for code in (world.branch_b.code, world.committee_a.code, world.group_a.code, "NO-SUCH"):
+        assert anon.get(member_url(world.member_a1, code)).status_code == 404, code
+    # A member of the group is found under the group's code only.
+    make_pledge(owner_member=world.member_group_a, status=S.PUBLISHED, content="小组成员承诺")
+    assert anon.get(member_url(world.member_group_a)).status_code == 200
+    assert anon.get(member_url(world.member_group_a, world.branch_a.code)).status_code == 404
+    # No such member.
+    response = anon.get(reverse("public:member", kwargs={"code": "BR-A", "member_id": 999999}))
+    assert response.status_code == 404
+
+
+def test_member_page_of_an_inactive_member_is_404(
+    world: World, board_pledges, anon: Client
+) -> None:
+    Member.objects.filter(pk=world.member_a1.pk).update(is_active=False)
+    assert anon.get(member_url(world.member_a1)).status_code == 404
+    # The board keeps the pledges (they were published) but no longer links to the page.
+    response = anon.get(board_url(world.branch_a))
+    html = response.content.decode()
+    assert "为孤寡老人送温暖" in html
+    assert member_url(world.member_a1) not in html
+
+
+def test_member_page_without_a_published_pledge_is_404(
+    world: World, board_pledges, make_pledge, anon: Client
+) -> None:
+    # member_self has no pledge; then only unpublished ones (every state before publication,
+    # and one withdrawn before it was published).
+    assert anon.get(member_url(world.member_self)).status_code == 404
+    for status in (S.DRAFT, S.SUBMITTED, S.RETURNED, S.APPROVED, S.WITHDRAWN):
+        make_pledge("member", status=status, content=f"未公开-{status}")
+    assert anon.get(member_url(world.member_self)).status_code == 404
+    assert not selectors.member_has_public_page(member=world.member_self)
+    # The same answer whatever the reason (the 404 pages differ only in their CSRF tokens).
+    missing_url = reverse("public:member", kwargs={"code": "BR-A", "member_id": 999999})
+    url = member_url(world.member_self)
+
+    def page(address: str) -> str:
+        html = anon.get(address).content.decode().replace(address, "")
+        return re.sub(r"\b[A-Za-z0-9]{64}\b", "", html)
+
+    assert page(url) == page(missing_url)
+    # Once a pledge is published, the page exists.
+    make_pledge("member", status=S.PUBLISHED, content="终于公示的承诺")
+    assert anon.get(member_url(world.member_self)).status_code == 200
+    assert selectors.member_has_public_page(member=world.member_self)
+
+
+def test_member_page_of_an_inactive_branch_is_404(
+    world: World, board_pledges, anon: Client
+) -> None:
+    Organization.objects.filter(pk=world.branch_a.pk).update(is_active=False)
+    assert anon.get(member_url(world.member_a1)).status_code == 404
+
+
+def test_member_page_code_case_is_normalised(world: World, board_pledges, anon: Client) -> None:
+    response = anon.get(member_url(world.member_a1, "br-a"))
+    assert response.status_code == 301
+    assert response["Location"] == member_url(world.member_a1)
+
+
+def test_member_page_groups_pledges_by_campaign_newest_first(
+    world: World, board_pledges, make_pledge, anon: Client
+) -> None:
+    from campaigns.models import Campaign
+    from tests.factories import CampaignFactory
+
+    newer = CampaignFactory(
+        name="下一年活动",
+        root_organization=world.city,
+        theme="新一年的主题",
+        start_date=world.campaign.start_date + datetime.timedelta(days=365),
+    )
+    preparing = CampaignFactory(
+        name="筹备中的活动", root_organization=world.city, status=Campaign.Status.PREPARING
+    )
+    make_pledge(owner_member=world.member_a1, campaign=newer, status=S.PUBLISHED, content="新承诺")
+    make_pledge(
+        owner_member=world.member_a1, campaign=preparing, status=S.PUBLISHED, content="筹备承诺"
+    )
+    page = anon.get(member_url(world.member_a1)).context["page"]
+    assert [g.campaign.id for g in page.campaigns] == [newer.pk, world.campaign.pk]
+    assert [p.content for p in page.campaigns[0].pledges] == ["新承诺"]
+    assert page.total == 3
+    assert "筹备承诺" not in anon.get(member_url(world.member_a1)).content.decode()
+
+
+def test_board_links_each_member_to_their_page(
+    world: World, board_pledges, make_pledge, anon: Client
+) -> None:
+    make_pledge(owner_member=world.member_group_a, status=S.PUBLISHED, content="小组成员承诺")
+    html = anon.get(board_url(world.branch_a)).content.decode()
+    for member in (world.member_a1, world.member_a2, world.member_group_a):
+        assert f'id="member-{member.pk}"' in html
+        assert f'href="{member_url(member)}"' in html
+        # Every link the board gives leads to a page.
+        assert anon.get(member_url(member)).status_code == 200
+    # The group member's page is under the group's own code.
+    assert f"/p/{world.group_a.code}/m/{world.member_group_a.pk}/" in html
+
+
+def test_public_member_url_uses_the_public_base_url(settings, world: World, board_pledges) -> None:
+    settings.PUBLIC_BASE_URL = "https://dangjian.example.gov.cn"
+    member = Member.objects.select_related("branch").get(pk=world.member_a1.pk)
+    assert selectors.public_member_url(member) == (
+        f"https://dangjian.example.gov.cn/p/BR-A/m/{member.pk}/"
+    )
+    assert selectors.print_member_url(member) == selectors.public_member_url(member)
+    # Without a public page, a printed code leads to the branch's board, never to a 404.
+    other = Member.objects.select_related("branch").get(pk=world.member_self.pk)
+    assert selectors.print_member_url(other) == "https://dangjian.example.gov.cn/p/BR-A/"
+
+
+# ---------------------------------------------------------------------------------------------
+# Links from staff pages: the public page, the public board, printing
+# ---------------------------------------------------------------------------------------------
+
+
+def test_member_detail_links_to_the_public_page_and_printing(
+    world: World, board_pledges, client_as
+) -> None:
+    client = client_as("secretary_a")
+    html = client.get(reverse("campaigns:member_detail", kwargs={"pk": world.member_a1.pk}))
+    html = html.content.decode()
+    assert f'href="{member_url(world.member_a1)}"' in html
+    card = reverse("pledges:print_member_card", kwargs={"member_id": world.member_a1.pk})
+    sign = reverse("pledges:print_desk_sign", kwargs={"member_id": world.member_a1.pk})
+    assert card in html and sign in html
+    # No public pledge: printing, but no public page link.
+    html = client.get(
+        reverse("campaigns:member_detail", kwargs={"pk": world.member_self.pk})
+    ).content.decode()
+    assert "/m/" not in html.split("<main", 1)[-1]
+    assert reverse("pledges:print_member_card", kwargs={"member_id": world.member_self.pk}) in html
+    # An inactive member: neither.
+    Member.objects.filter(pk=world.member_a1.pk).update(is_active=False)
+    html = client.get(
+        reverse("campaigns:member_detail", kwargs={"pk": world.member_a1.pk})
+    ).content.decode()
+    assert member_url(world.member_a1) not in html and card not in html
+
+
+def test_organization_detail_links_to_the_board_and_printing(world: World, client_as) -> None:
+    client = client_as("secretary_a")
+    url = reverse("campaigns:organization_detail", kwargs={"code": world.branch_a.code})
+    html = client.get(url).content.decode()
+    assert f'href="{board_url(world.branch_a)}"' in html
+    cards = reverse("pledges:print_branch_cards", kwargs={"code": world.branch_a.code})
+    assert f"{cards}?per_page=4" in html
+    assert reverse("pledges:print_board", kwargs={"code": world.branch_a.code}) in html
+    # A committee has no members of its own: its board prints, member cards are not offered.
+    html = (
+        client_as("superior")
+        .get(reverse("campaigns:organization_detail", kwargs={"code": world.committee_a.code}))
+        .content.decode()
+    )
+    assert f'href="{board_url(world.committee_a)}"' in html
+    assert reverse("pledges:print_board", kwargs={"code": world.committee_a.code}) in html
+    assert (
+        reverse("pledges:print_branch_cards", kwargs={"code": world.committee_a.code}) not in html
+    )
+    # An inactive organisation has no public board and nothing to print.
+    Organization.objects.filter(pk=world.branch_a.pk).update(is_active=False)
+    html = client.get(url).content.decode()
+    assert board_url(world.branch_a) not in html and cards not in html
