@@ -203,7 +203,20 @@ class PledgeQuerySet(models.QuerySet):
         if user.is_superuser:
             # subtree_q() is an empty Q for superusers, and ``Q() | x`` is just ``x``.
             return self.all()
-        return self.filter(scope.subtree_q(user, "organization__path") | Q(owner_member__user=user))
+        in_scope = Q(
+            organization_id__in=Organization.objects.filter(scope.subtree_q(user, "path")).values(
+                "id"
+            )
+        )
+        # The user's own member pledges usually lie inside their scope already. Any OR with
+        # the scope filter makes PostgreSQL scan every pledge (0.2 s at city scale), so only
+        # the few own pledges outside the scope are added, by primary key.
+        outside = list(
+            Pledge.objects.filter(owner_member__user=user)
+            .exclude(in_scope)
+            .values_list("pk", flat=True)
+        )
+        return self.filter(in_scope | Q(pk__in=outside)) if outside else self.filter(in_scope)
 
     def published(self) -> PledgeQuerySet:
         """What the public board shows: published, fulfilled and evaluated pledges, and pledges

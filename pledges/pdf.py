@@ -37,13 +37,16 @@ from pledges.selectors import PrintedBoard, PrintedMember, PublicCampaign, Publi
 PER_PAGE_CHOICES = (1, 2, 4)
 
 # A card sharing a sheet is a fixed box: it shows the pledges that fit, their texts cut to
-# CARD_TEXT_LIMIT characters, and counts the rest, which the QR code's online board shows. What
+# CARD_TEXT_LIMIT characters, and counts the rest, which the QR code's member page shows. What
 # fits is estimated in lines of text (CJK characters are all one width, so a line holds a known
 # number of them): CARD_LINES is (lines available, characters per content line, characters per
-# deadline-and-effect line) for the card's paper size, measured on the layouts with some margin.
-# A card alone on its A5 page shows everything; past CARD_LINES[1] it runs onto a second page.
+# deadline-and-effect line) for the card's paper size, measured on the layouts with some margin
+# (checked by rendering a few hundred random cards and measuring the space left between the last
+# pledge and the footer: at least 4 mm with these values; at 22/21 lines A5 cards overlapped
+# their footer by up to 5 mm). A card alone on its A5 page shows everything; past its lines it
+# is "long" and runs onto a second page with the footer after the pledges.
 CARD_TEXT_LIMIT = {1: None, 2: 90, 4: 46}
-CARD_LINES = {1: (22, 36, 42), 2: (21, 36, 42), 4: (18, 32, 38)}
+CARD_LINES = {1: (19, 36, 42), 2: (19, 36, 42), 4: (18, 32, 38)}
 # Number, kind badge and spacing take about this many characters of the first content line; the
 # labels of the deadline-and-effect line about this many.
 _CONTENT_EXTRA_CHARS = 7

@@ -27,7 +27,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaigns import scope
@@ -822,9 +822,15 @@ def branch_submit_drafts(request: HttpRequest, code: str) -> HttpResponse:
     if not drafts:
         messages.info(request, _("There were no drafts to submit."))
     elif result.done:
+        count = len(result.done)
         messages.success(
             request,
-            _("%(count)d pledges have been submitted for review.") % {"count": len(result.done)},
+            ngettext(
+                "%(count)d pledge has been submitted for review.",
+                "%(count)d pledges have been submitted for review.",
+                count,
+            )
+            % {"count": count},
         )
     for pledge, reason in result.refused:
         messages.warning(

@@ -45,6 +45,7 @@ WORK_ADDITION = "，六月底前组织两次讨论"
 FEEDBACK_COMMENT = "老人们都说送菜很及时，谢谢党员同志"
 
 # Status badges as the zh-hans catalogue shows them (model choices: stable).
+ZH_DRAFT = "草稿"
 ZH_SUBMITTED = "待审核"
 ZH_RETURNED = "退回修改"
 ZH_APPROVED = "已审核（备案）"
@@ -140,7 +141,7 @@ def test_pledge_cycle_secretary_reviewer_visitor(
         expect(chips).to_have_count(number)
         expect(chips.nth(number - 1)).to_contain_text(text)
         expect(form.locator(f'[name="{row_key}-content"]')).to_have_value("")
-    expect(chips.locator(".pledge-status")).to_have_text(["草稿", "草稿"])
+    expect(chips.locator(".pledge-status")).to_have_text([ZH_DRAFT, ZH_DRAFT])
     expect(chips.locator(".kind-badge")).to_have_text([ZH_KIND_DEED, ZH_KIND_WORK])
     assert secretary.evaluate("window.__journeyMarker") == "still here", "quick entry reloaded"
     _shot(secretary, shots_dir, "01-secretary-two-drafts")
@@ -238,11 +239,12 @@ def test_pledge_cycle_secretary_reviewer_visitor(
 
     # From the queue to the publication of the township committee's approved pledges,
     # including the organisations below it (branch A), then confirm.
-    reviewer.locator(f'a[href="/pledges/review/publish/{world.committee_a.code}/"]').click()
-    # The switch submits its form on change (data-autosubmit): a click, not check(), because
-    # the page is replaced before Playwright could verify the box's state.
-    reviewer.locator("#include-subtree").click()
+    # Above branch level the link already includes the organisations below.
+    reviewer.locator(
+        f'a[href="/pledges/review/publish/{world.committee_a.code}/?include_subtree=1"]'
+    ).click()
     expect(reviewer).to_have_url(re.compile(r"include_subtree=1"))
+    expect(reviewer.locator("#include-subtree")).to_be_checked()
     publish_form = reviewer.locator('form[method="post"]:has(input[name="expected"])')
     expect(publish_form.locator('input[name="expected"]')).to_have_value("2")
     _shot(reviewer, shots_dir, "09-reviewer-publish-confirm")

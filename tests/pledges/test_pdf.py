@@ -271,6 +271,78 @@ def test_a_member_prints_their_own_card_and_no_one_elses(world, client_as, make_
     assert client.get(sign_url(world.member_a1)).status_code == 404
 
 
+def _card_layout(world, per_page: int, contents: list[str]) -> list[tuple[float, float, float]]:
+    """Lay out cards of 张明华 with these pledge texts and measure each card in WeasyPrint's
+    layout tree: (bottom of the last pledge, top of the footer, bottom of the card), in px."""
+
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    from tests.pledges.factories import PledgeFactory
+
+    for text in contents:
+        PledgeFactory(
+            campaign=world.campaign,
+            owner_member=world.member_a1,
+            status=S.PUBLISHED,
+            content=text,
+            expected_effect="老人住房安全得到保障，生活条件明显改善",
+        )
+    campaign, printed = selectors.print_member(member=world.member_a1)
+    items = pdf._card_items([printed] * per_page, per_page)
+    assert not any(item["long"] for item in items)
+    html = render_to_string(
+        "pledges/pdf/cards.html",
+        {
+            "printed_at": timezone.localtime(),
+            "fonts": pdf.font_stacks(),
+            "campaign": campaign,
+            "per_page": per_page,
+            "sheets": [items],
+            "text_limit": pdf.CARD_TEXT_LIMIT[per_page],
+        },
+    )
+    document = HTML(string=html, encoding="utf-8").render()
+
+    def walk(box):
+        yield box
+        for child in getattr(box, "children", None) or []:
+            yield from walk(child)
+
+    def classes(box) -> list[str]:
+        element = getattr(box, "element", None)
+        return (element.get("class") or "").split() if element is not None else []
+
+    measured = []
+    for card in (b for b in walk(document.pages[0]._page_box) if "card" in classes(b)):
+        last = max(
+            b.position_y + b.margin_height()
+            for b in walk(card)
+            if {"pledge", "card-more"} & set(classes(b))
+        )
+        foot = next(b for b in walk(card) if "card-foot" in classes(b))
+        measured.append((last, foot.position_y, card.position_y + card.margin_height()))
+    return measured
+
+
+@pytest.mark.parametrize("per_page", [1, 2])
+def test_card_footer_sits_at_the_bottom_clear_of_the_pledges(world, per_page) -> None:
+    """One short pledge: the footer (QR code) is at the foot of the card, not under the
+    pledge. As many pledges as the line estimate lets on the card: none runs under the
+    footer."""
+    px_per_mm = 96 / 25.4
+    (last, foot, bottom), *_others = _card_layout(world, per_page, ["修缮房屋"])
+    # The footer (27 mm high) ends 5 mm above the card's bottom edge, far below the pledge.
+    assert bottom - foot < 40 * px_per_mm
+    assert foot - last > 60 * px_per_mm
+    # With the short one above, three of these fill a lone card close to its line estimate
+    # (2.5 + 3 × 4.5 of 19 lines); on a shared sheet the card takes what fits of seven and
+    # counts the rest.
+    text = "为村里孤寡老人解决冬季取暖问题，每月上门走访一次" * 3
+    for last, foot, _bottom in _card_layout(world, per_page, [text] * (3 if per_page == 1 else 7)):
+        assert last <= foot
+
+
 def test_a_long_card_runs_onto_a_second_page_and_keeps_everything(
     world, client_as, make_pledge
 ) -> None:
@@ -455,7 +527,7 @@ def test_shared_sheet_cards_count_what_did_not_fit(world, client_as, make_pledge
         )
     text = pdf_text(get_pdf(client_as("secretary_a"), batch_url(world.branch_a.code, per_page="4")))
     # A few fit on an A6 card (texts cut short); the card counts the rest, which the QR code's
-    # online board shows.
+    # member page shows.
     match = re.search(r"And (\d+) more pledges", text)
     assert match, text
     shown = [n for n in range(10) if f"第{n}件实事" in squash(text)]

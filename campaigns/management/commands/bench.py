@@ -267,6 +267,73 @@ def bench_org_subtree(ctx: BenchContext) -> Iterator[Figure]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Pledges (pledges/demo.py seeds ~559,000 of them at city scale)
+# ---------------------------------------------------------------------------------------------
+
+
+@benchmark("pledge_lists")
+def bench_pledge_lists(ctx: BenchContext) -> Iterator[Figure]:
+    """The office's review queue and a big subtree's overdue pledges, each as page 1 (50 rows)
+    plus the count, beside the bare count."""
+    from django.utils import timezone
+
+    from pledges import selectors as pledge_selectors
+    from pledges.models import Pledge
+
+    if ctx.user is None or ctx.root is None or not Pledge.objects.exists():
+        yield not_measured("pledge lists", "no demo pledges; run seed_demo")
+        return
+    pledges, orgs = Pledge._meta.db_table, Organization._meta.db_table
+
+    def page_and_count(queryset) -> object:
+        page = Paginator(queryset, settings.PORTAL_PAGE_SIZE).page(1)
+        return page.paginator.count, list(page.object_list)
+
+    def queue() -> object:
+        scope.forget(ctx.user)
+        return page_and_count(pledge_selectors.pledges_awaiting_review(user=ctx.user))
+
+    # The office reviews organisation pledges (member pledges are the branch committees').
+    sql = (
+        f'SELECT count(*) FROM "{pledges}" p JOIN "{orgs}" o ON o.id = p.organization_id '
+        "WHERE p.status = %s AND p.owner_member_id IS NULL AND o.path LIKE %s"
+    )
+    params = [Pledge.Status.SUBMITTED, like_prefix(ctx.root.path)]
+    subject_ms, baseline_ms = compare(ctx, queue, bare_count(sql, params))
+    ctx.log(f"# pledge_queue.office = {bare_count(sql, params)():,} pledges awaiting review")
+    yield from median_and_p95(
+        "pledge_queue.office page1+count", subject_ms, baseline_ms, "bare SELECT count(*)"
+    )
+
+    today = timezone.localdate()
+    sql = (
+        f'SELECT count(*) FROM "{pledges}" p JOIN "{orgs}" o ON o.id = p.organization_id '
+        "WHERE p.status = %s AND p.deadline < %s AND o.path LIKE %s"
+    )
+    for label, org in subtrees(ctx):
+
+        def overdue(org: Organization = org) -> object:
+            scope.forget(ctx.user)
+            return page_and_count(
+                Pledge.objects.visible_to(ctx.user)
+                .overdue(today)
+                .filter(organization__path__startswith=org.path)
+                .select_related("organization", "owner_member", "owner_organization")
+                .order_by("deadline", "id")
+            )
+
+        params = [Pledge.Status.PUBLISHED, today, like_prefix(org.path)]
+        subject_ms, baseline_ms = compare(ctx, overdue, bare_count(sql, params))
+        ctx.log(f"# pledge_overdue.{label} = {org.code} ({bare_count(sql, params)():,} overdue)")
+        yield from median_and_p95(
+            f"pledge_overdue.{label} page1+count",
+            subject_ms,
+            baseline_ms,
+            "bare SELECT count(*) ... path LIKE",
+        )
+
+
+# ---------------------------------------------------------------------------------------------
 # The command
 # ---------------------------------------------------------------------------------------------
 
