@@ -110,7 +110,7 @@ class MemberFactory(DjangoModelFactory[Member]):
     phone = factory.Sequence(lambda n: f"138{n:08d}")
     branch = factory.SubFactory(OrganizationFactory, level=Organization.Level.BRANCH)
     status = Member.Status.FULL
-    joined_on = factory.LazyAttribute(lambda o: o.birth_date.replace(year=o.birth_date.year + 25))
+    joined_on = factory.LazyAttribute(lambda o: o.birth_date + datetime.timedelta(days=25 * 365))
     post = ""
     is_active = True
 
