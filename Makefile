@@ -106,6 +106,9 @@ messages: install
 	@mkdir -p locale
 	@$(MANAGE) makemessages -l zh_Hans -l zh_Hant -l en $(I18N_IGNORE)
 	@$(MANAGE) makemessages -d djangojs -l zh_Hans -l zh_Hant -l en $(I18N_IGNORE)
+	@$(VENV)/bin/python scripts/i18n.py hant
+	@echo "Untranslated in zh_Hans (translate, then: python scripts/i18n.py apply FILE.json && make messages):"
+	@$(VENV)/bin/python scripts/i18n.py untranslated
 
 # Keeps .venv and the embedded database (var/portal.sqlite3); `make distclean` removes both.
 clean:

@@ -69,18 +69,7 @@ def pledges_awaiting_review(*, user) -> QuerySet[Pledge]:
     pledges or pledges they wrote."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Pledge.objects.none()
-    committee_roles = RoleAssignment.COMMITTEE_ROLES
-    if user.is_superuser:
-        reviewable = Q()
-    else:
-        below = Q(pk__in=[])
-        for path in scope.scope_paths(user, committee_roles):
-            below |= Q(organization__path__startswith=path) & ~Q(organization__path=path)
-        office = scope.subtree_q(user, "organization__path", (RoleAssignment.Role.OFFICE,))
-        member_pledges = Q(owner_member__isnull=False) & scope.subtree_q(
-            user, "organization__path", committee_roles
-        )
-        reviewable = member_pledges | (Q(owner_member__isnull=True) & (below | office))
+    reviewable = _reviewer_q(user)
     return (
         Pledge.objects.filter(reviewable, status=Pledge.Status.SUBMITTED)
         .exclude(author=user)
@@ -153,24 +142,12 @@ def guidance_status(
     qs = Pledge.objects.filter(campaign=campaign).exclude(status=Pledge.Status.WITHDRAWN)
     if owner_member is not None:
         qs = qs.filter(owner_member=owner_member)
-        ranges = {
-            Pledge.Kind.DEED.value: (campaign.member_deed_min, campaign.member_deed_max),
-            Pledge.Kind.RECTIFY.value: (campaign.member_rectify_min, campaign.member_rectify_max),
-        }
     else:
         qs = qs.filter(owner_organization=owner_organization)
-        ranges = {Pledge.Kind.DEED.value: (campaign.org_deed_min, campaign.org_deed_max)}
-    counts = dict.fromkeys(Pledge.Kind.values, 0)
-    for row in qs.values("kind").annotate(n=Count("id")):
-        counts[row["kind"]] = row["n"]
-    warnings = []
-    for kind, (low, high) in ranges.items():
-        if not low <= counts[kind] <= high:
-            warnings.append(
-                _("%(kind)s: %(count)d, the campaign asks for %(min)d to %(max)d.")
-                % {"kind": Pledge.Kind(kind).label, "count": counts[kind], "min": low, "max": high}
-            )
-    return GuidanceStatus(counts=counts, ranges=ranges, warnings=warnings)
+    counts = {row["kind"]: row["n"] for row in qs.values("kind").annotate(n=Count("id"))}
+    return guidance_from_counts(
+        campaign=campaign, counts=counts, for_member=owner_member is not None
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -477,9 +454,7 @@ def pledge_detail_context(*, user, pledge: Pledge) -> dict:
             "-requested_at", "-id"
         )
     )
-    pending = next(
-        (a for a in adjustments if a.status == PledgeAdjustment.Status.PENDING), None
-    )
+    pending = next((a for a in adjustments if a.status == PledgeAdjustment.Status.PENDING), None)
     return {
         "org_path": org_path,
         "history": list(pledge_history(pledge=pledge)),
@@ -489,9 +464,7 @@ def pledge_detail_context(*, user, pledge: Pledge) -> dict:
         "pending_adjustment": pending,
         "evaluation": Evaluation.objects.filter(pledge=pledge).first(),
         "last_return": (
-            pledge_last_return(pledge=pledge)
-            if pledge.status == Pledge.Status.RETURNED
-            else None
+            pledge_last_return(pledge=pledge) if pledge.status == Pledge.Status.RETURNED else None
         ),
         "actions": set(workflow.allowed_actions(user, pledge)),
     }
@@ -557,9 +530,7 @@ def pledge_owner_search(*, user, query: str, limit: int = 20) -> dict:
         )
         orgs = list(
             Organization.objects.filter(scope.subtree_q(user, "path", committee), is_active=True)
-            .filter(
-                Q(name__icontains=term) | Q(short_name__icontains=term) | Q(code__iexact=term)
-            )
+            .filter(Q(name__icontains=term) | Q(short_name__icontains=term) | Q(code__iexact=term))
             .order_by("path")[:limit]
         )
     return {
@@ -580,8 +551,8 @@ def pledge_owner_search(*, user, query: str, limit: int = 20) -> dict:
 def guidance_from_counts(
     *, campaign: Campaign, counts: dict[str, int], for_member: bool
 ) -> GuidanceStatus:
-    """The same verdict as :func:`guidance_status`, from counts already at hand (the branch page
-    counts every member's pledges in one query)."""
+    """The guidance verdict from counts already at hand (the branch page counts every member's
+    pledges in one query); :func:`guidance_status` counts one owner's and comes here."""
     if for_member:
         ranges = {
             Pledge.Kind.DEED.value: (campaign.member_deed_min, campaign.member_deed_max),
@@ -833,8 +804,8 @@ def takes_part_in_evaluation(user) -> bool:
 def _reviewer_q(user) -> Q:
     """Pledges for which the user is the reviewing level — the workflow's REVIEWER party as a
     filter: member pledges under the user's committee roles; organisation pledges of
-    organisations strictly below them, or under the user's office role. The same rule as
-    ``pledges_awaiting_review`` without its state (a test keeps the two in step)."""
+    organisations strictly below them, or under the user's office role. The review queue and
+    ``pledges_awaiting_review`` both filter with it (a test keeps it in step with the workflow)."""
     if user.is_superuser:
         return Q()
     committee_roles = RoleAssignment.COMMITTEE_ROLES
