@@ -33,3 +33,5 @@ urlpatterns = [
     path("p/", include("pledges.public_urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "campaigns.views.errors.page_not_found"

@@ -1318,7 +1318,6 @@ class BulkWriter:
         self.rows = RowWriter()
         self.feedback = feedback_model()
         self.through = PledgeHistory.reasons.through
-        self.statuses: Counter = Counter()
 
     def write(self, specs: list[Spec]) -> None:
         clock, rows = self.clock, self.rows
@@ -1326,7 +1325,6 @@ class BulkWriter:
         history_ids = iter(rows.reserve(PledgeHistory, sum(len(s.events) for s in specs)))
         pledges, history, links, entries, evaluations, feedback = [], [], [], [], [], []
         for pledge_id, spec in zip(pledge_ids, specs, strict=True):
-            self.statuses[(spec.owner_member_id is not None, spec.status)] += 1
             final = spec.final
             stamps = timestamps(spec, clock)
             pledges.append(
@@ -1541,6 +1539,12 @@ class Generator:
             )
             plan_feedback(self.rng, self.clock, spec, self.feedback_share)
             yield spec
+
+
+def row_counts(writer: BulkWriter) -> str:
+    return ", ".join(
+        f"{label.split('.')[-1]} {count:,}" for label, count in writer.rows.counts.items()
+    )
 
 
 def write_in_batches(writer: BulkWriter, specs: Iterable[Spec], batch_size: int) -> int:
@@ -2141,6 +2145,7 @@ def step_pledges(ctx: SeedContext) -> None:
     bulk = write_in_batches(writer, bulk_specs(), ctx.batch_size)
     ctx.counts["pledges (bulk)"] += bulk
     ctx.log(f"  {bulk} pledges in bulk in {time.perf_counter() - started:.1f} s")
+    ctx.log(f"  rows written in bulk: {row_counts(writer)}")
 
 
 def step_city_pledges(ctx: SeedContext) -> None:
@@ -2228,6 +2233,7 @@ def step_city_pledges(ctx: SeedContext) -> None:
         f"  {total:,} member and {org_total:,} organisation pledges in "
         f"{time.perf_counter() - started:.1f} s"
     )
+    ctx.log(f"  rows written: {row_counts(writer)}")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # back to Django's default

@@ -386,7 +386,7 @@ def test_anonymous_is_sent_to_the_login(world, client) -> None:
 def test_a_card_without_published_pledges_says_so(world, client_as) -> None:
     text = pdf_text(get_pdf(client_as("secretary_a"), card_url(world.member_a2)))
     assert world.member_a2.name in squash(text)
-    assert "No published pledges yet." in text
+    assert "尚无已公示的承诺" in text  # the interface is Chinese first
     # The member's page does not exist (404 without a public pledge): the QR code leads to the
     # branch's board instead, never to "not found".
     assert member_page(world.member_a2) not in squash(text)
@@ -528,7 +528,7 @@ def test_shared_sheet_cards_count_what_did_not_fit(world, client_as, make_pledge
     text = pdf_text(get_pdf(client_as("secretary_a"), batch_url(world.branch_a.code, per_page="4")))
     # A few fit on an A6 card (texts cut short); the card counts the rest, which the QR code's
     # member page shows.
-    match = re.search(r"And (\d+) more pledges", text)
+    match = re.search(r"另有(\d+)项承诺", squash(text))
     assert match, text
     shown = [n for n in range(10) if f"第{n}件实事" in squash(text)]
     assert shown == list(range(len(shown))) and len(shown) >= 3
@@ -540,7 +540,7 @@ def test_short_pledges_all_fit_on_a_shared_sheet(world, client_as, make_pledge) 
         make_pledge(owner_member=world.member_a1, status=S.PUBLISHED, content=f"第{n}件实事")
     text = pdf_text(get_pdf(client_as("secretary_a"), batch_url(world.branch_a.code, per_page="4")))
     assert all(f"第{n}件实事" in squash(text) for n in range(5))
-    assert "more pledge" not in text
+    assert "另有" not in squash(text)
 
 
 def test_batch_of_a_group_prints_only_its_members(world, client_as, published) -> None:
@@ -579,8 +579,8 @@ def test_board_lists_organisation_and_member_pledges(world, client_as, published
     # Grouped by member: each member's name comes before their pledges.
     assert text.index(world.member_a1.name) < text.index(CARD_PLEDGE)
     # Page numbers and the print date from the margin boxes, the board's own address.
-    assert "Page 1 of" in raw or "Page1of" in text
-    assert "Printedon" in text
+    assert "第1页，共" in text
+    assert "打印于" in text
     assert f"https://dj.example/p/{world.branch_a.code}/" in text
     for unpublished in [*UNPUBLISHED_TEXTS, "已撤销的承诺"]:
         assert unpublished not in text
