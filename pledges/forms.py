@@ -36,7 +36,11 @@ class PledgeListForm(forms.Form):
     """The pledge list's filters (GET). ``org`` is an organisation code, resolved and
     access-checked by the view; campaign and phase choices are limited to the user's."""
 
-    OVERDUE_CHOICES = [("", _("Overdue or not")), ("yes", _("Overdue only")), ("no", _("Not overdue"))]
+    OVERDUE_CHOICES = [
+        ("", _("Overdue or not")),
+        ("yes", _("Overdue only")),
+        ("no", _("Not overdue")),
+    ]
     OWNER_CHOICES = [
         ("", _("Any owner")),
         ("member", _("Members' pledges")),
@@ -56,7 +60,9 @@ class PledgeListForm(forms.Form):
         queryset=None,
         required=False,
         empty_label=_("Any phase"),
-        help_text=_("Pledges whose deadline falls within the phase (drafts without a deadline: created in it)."),
+        help_text=_(
+            "Pledges whose deadline falls within the phase (drafts without a deadline: created in it)."
+        ),
     )
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     term = forms.ChoiceField(label=_("Term"), required=False)
@@ -126,7 +132,9 @@ class PledgeContentForm(forms.Form):
     submitting needs them (the workflow's ``content_complete``)."""
 
     kind = forms.ChoiceField(label=_("Kind"), choices=Pledge.Kind.choices)
-    term = forms.ChoiceField(label=_("Term"), choices=Pledge.Term.choices, initial=Pledge.Term.ANNUAL)
+    term = forms.ChoiceField(
+        label=_("Term"), choices=Pledge.Term.choices, initial=Pledge.Term.ANNUAL
+    )
     content = forms.CharField(
         label=_("What will be done"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
@@ -150,9 +158,11 @@ class PledgeContentForm(forms.Form):
 
     def clean_deadline(self):
         deadline = self.cleaned_data.get("deadline")
-        if deadline is not None and deadline < timezone.localdate() and self.initial.get(
-            "deadline"
-        ) != deadline:
+        if (
+            deadline is not None
+            and deadline < timezone.localdate()
+            and self.initial.get("deadline") != deadline
+        ):
             raise ValidationError(_("The deadline has already passed; choose a later date."))
         return deadline
 
@@ -225,7 +235,9 @@ class MultipleFileField(forms.FileField):
                 raise ValidationError(self.error_messages["required"], code="required")
             return []
         single = super().clean
-        return [single(item, initial) for item in (data if isinstance(data, list | tuple) else [data])]
+        return [
+            single(item, initial) for item in (data if isinstance(data, list | tuple) else [data])
+        ]
 
 
 class FulfilmentEntryForm(forms.Form):
@@ -297,7 +309,10 @@ class AdjustmentRequestForm(forms.Form):
         label=_("Expected effect"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
     measures = forms.CharField(
-        label=_("Measures"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+        label=_("Measures"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
     )
     reason = forms.CharField(
         label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
@@ -318,6 +333,7 @@ class WithdrawForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: the member has left, or the pledge no longer applies."),
     )
+
 
 # ---------------------------------------------------------------------------------------------
 # Review (审诺, 亮诺, 评诺)
@@ -526,7 +542,9 @@ class FeedbackForm(forms.Form):
             self.trapped = True
         elif age > FEEDBACK_MAX_AGE_SECONDS:
             raise ValidationError(
-                _("This page was open for a long time. Please choose your rating again and send it."),
+                _(
+                    "This page was open for a long time. Please choose your rating again and send it."
+                ),
                 code="stale",
             )
         return cleaned

@@ -620,7 +620,9 @@ def feedback_submit(*, pledge: Pledge, rating: str, comment: str, fingerprint: s
         )
     if not cache.add(f"feedback:pledge:{pledge.pk}:{fingerprint}", 1, FEEDBACK_PER_PLEDGE_SECONDS):
         raise FeedbackLimited(
-            _("You have already rated this pledge today. Thank you; you may rate it again tomorrow.")
+            _(
+                "You have already rated this pledge today. Thank you; you may rate it again tomorrow."
+            )
         )
     return Feedback.objects.create(
         pledge=pledge,
@@ -651,4 +653,3 @@ def feedback_moderate(*, feedback: Feedback, actor, approve: bool) -> Feedback:
         locked.moderated_at = timezone.now()
         locked.save(update_fields=["status", "moderated_by", "moderated_at"])
     return locked
-

@@ -716,9 +716,7 @@ def _draft_of_member_a1(w: World) -> None:
     """A complete draft for the branch page's "submit all drafts"."""
     from tests.pledges.factories import PledgeFactory
 
-    PledgeFactory(
-        campaign=w.campaign, owner_member=w.member_a1, author=w.users["secretary_a"]
-    )
+    PledgeFactory(campaign=w.campaign, owner_member=w.member_a1, author=w.users["secretary_a"])
 
 
 POST_CHECKS: dict[str, PostCheck] = {
