@@ -115,6 +115,12 @@ class World:
 
 
 @pytest.fixture(autouse=True)
+def _media(settings, tmp_path) -> None:
+    # Seeding and journal tests save photos: keep them out of the project's var/media.
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings) -> None:
     # PBKDF2 with Django's default iterations costs ~0.3 s per user: far too slow for a cast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -52,13 +52,6 @@ from pledges.models import (
 )
 from tests.conftest import ROLES, World
 
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path) -> None:
-    # Some fixtures save files (journal photos): keep them out of the project's var/media.
-    settings.MEDIA_ROOT = tmp_path
-
-
 LOGIN = "302→login"
 ADMIN_LOGIN = "302→admin login"
 REDIRECT = "302"
