@@ -494,28 +494,11 @@ class LeadershipPositionInline(CampaignPartInline):
 class CampaignAdminForm(forms.ModelForm):
     class Meta:
         model = Campaign
-        fields = [
-            "name",
-            "theme",
-            "sub_theme",
-            "root_organization",
-            "start_date",
-            "end_date",
-            "status",
-            "member_deed_min",
-            "member_deed_max",
-            "member_rectify_min",
-            "member_rectify_max",
-            "org_deed_min",
-            "org_deed_max",
-        ]
+        fields = list(services.CAMPAIGN_EDITABLE_FIELDS)
 
     def clean_root_organization(self) -> Organization:
         root = self.cleaned_data["root_organization"]
-        if root.level not in selectors.CAMPAIGN_ROOT_LEVELS:
-            raise ValidationError(
-                _("A campaign is organised by a party committee or a general party branch.")
-            )
+        services.check_campaign_root_level(root)
         return root
 
 

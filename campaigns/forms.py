@@ -28,6 +28,7 @@ from campaigns.selectors import (
     organization_by_code,
 )
 from campaigns.services import (
+    CAMPAIGN_EDITABLE_FIELDS,
     PhaseData,
     PositionData,
     phase_plan_errors,
@@ -423,21 +424,7 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = [
-            "name",
-            "theme",
-            "sub_theme",
-            "root_organization",
-            "start_date",
-            "end_date",
-            "status",
-            "member_deed_min",
-            "member_deed_max",
-            "member_rectify_min",
-            "member_rectify_max",
-            "org_deed_min",
-            "org_deed_max",
-        ]
+        fields = list(CAMPAIGN_EDITABLE_FIELDS)
         widgets = {"start_date": forms.DateInput(), "end_date": forms.DateInput()}
         help_texts = {
             "theme": _("e.g. 履职尽责促发展、推动跨越做贡献"),
@@ -485,9 +472,8 @@ class PhaseForm(forms.Form):
         return data
 
 
-class BasePhaseFormSet(forms.BaseFormSet):
-    """All phases of a campaign at once; the plan as a whole is checked by
-    ``services.phase_plan_errors`` (within the campaign, no overlaps, unique orders)."""
+class CampaignPlanFormSet(forms.BaseFormSet):
+    """All rows of one of a campaign's plans at once (phases, leadership line-up)."""
 
     def __init__(self, *args, campaign: Campaign, **kwargs) -> None:
         self.campaign = campaign
@@ -504,6 +490,11 @@ class BasePhaseFormSet(forms.BaseFormSet):
             and form.is_valid()
             and not self._should_delete_form(form)
         ]
+
+
+class BasePhaseFormSet(CampaignPlanFormSet):
+    """All phases of a campaign at once; the plan as a whole is checked by
+    ``services.phase_plan_errors`` (within the campaign, no overlaps, unique orders)."""
 
     def phase_data(self) -> list[PhaseData]:
         return [
@@ -572,25 +563,9 @@ class PositionForm(forms.Form):
         return name
 
 
-class BasePositionFormSet(forms.BaseFormSet):
+class BasePositionFormSet(CampaignPlanFormSet):
     """The whole leadership group and office at once; the line-up is checked by
     ``services.position_plan_errors``."""
-
-    def __init__(self, *args, campaign: Campaign, **kwargs) -> None:
-        self.campaign = campaign
-        super().__init__(*args, **kwargs)
-
-    def _kept_forms(self) -> list[forms.Form]:
-        """Readable rows that stay: every existing row unless marked for deletion, and the new
-        rows that were filled in (an untouched blank row is ignored)."""
-        initial = self.initial_form_count()
-        return [
-            form
-            for i, form in enumerate(self.forms)
-            if (i < initial or form.has_changed())
-            and form.is_valid()
-            and not self._should_delete_form(form)
-        ]
 
     def position_data(self) -> list[PositionData]:
         return [

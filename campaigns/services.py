@@ -688,16 +688,20 @@ def _fmt(day: datetime.date) -> str:
     return formats.date_format(day, "SHORT_DATE_FORMAT")
 
 
-def _check_campaign_root(*, actor: User, root: Organization) -> None:
-    """A campaign is organised by a committee or general branch in the actor's office scope."""
+def check_campaign_root_level(root: Organization) -> None:
+    """A campaign is organised by a party committee or a general party branch."""
     if root.level not in CAMPAIGN_ROOT_LEVELS:
         raise ValidationError(
-            {
-                "root_organization": _(
-                    "A campaign is organised by a party committee or a general party branch."
-                )
-            }
+            _("A campaign is organised by a party committee or a general party branch.")
         )
+
+
+def _check_campaign_root(*, actor: User, root: Organization) -> None:
+    """A campaign is organised by a committee or general branch in the actor's office scope."""
+    try:
+        check_campaign_root_level(root)
+    except ValidationError as error:
+        raise ValidationError({"root_organization": error}) from None
     if not root.is_active:
         raise ValidationError(
             {"root_organization": _("“%(org)s” is no longer active.") % {"org": root.name}}
@@ -1061,6 +1065,27 @@ def check_contact_point_leader(
         )
 
 
+def _contact_point_save(
+    *,
+    contact_point: ContactPoint,
+    actor: User,
+    leader: LeadershipPosition,
+    organizations: Iterable[Organization],
+    note: str,
+) -> int:
+    """Check and save a new or existing contact point; returns the number of its organisations."""
+    campaign = contact_point.campaign
+    _require_campaign_manager(actor=actor, campaign=campaign)
+    check_contact_point_leader(campaign=campaign, leader=leader, exclude_pk=contact_point.pk)
+    orgs = check_organizations_in_campaign(campaign=campaign, organizations=organizations)
+    contact_point.leader = leader
+    contact_point.note = note
+    contact_point.full_clean(exclude=["campaign", "leader"])
+    contact_point.save()
+    contact_point.organizations.set(orgs)
+    return len(orgs)
+
+
 def contact_point_create(
     *,
     campaign: Campaign,
@@ -1071,14 +1096,15 @@ def contact_point_create(
 ) -> ContactPoint:
     """Link a leader of the campaign to the organisations they personally follow. One contact
     point per leader; every organisation within the campaign's root subtree."""
+    item = ContactPoint(campaign=campaign)
     with transaction.atomic():
-        _require_campaign_manager(actor=actor, campaign=campaign)
-        check_contact_point_leader(campaign=campaign, leader=leader)
-        orgs = check_organizations_in_campaign(campaign=campaign, organizations=organizations)
-        item = ContactPoint(campaign=campaign, leader=leader, note=note)
-        item.full_clean(exclude=["campaign", "leader"])
-        item.save()
-        item.organizations.set(orgs)
+        count = _contact_point_save(
+            contact_point=item,
+            actor=actor,
+            leader=leader,
+            organizations=organizations,
+            note=note,
+        )
         audit(
             actor=actor,
             obj=campaign,
@@ -1086,9 +1112,9 @@ def contact_point_create(
             message=ngettext(
                 "Contact point of %(name)s added (%(count)s organisation).",
                 "Contact point of %(name)s added (%(count)s organisations).",
-                len(orgs),
+                count,
             )
-            % {"name": leader.person_name, "count": len(orgs)},
+            % {"name": leader.person_name, "count": count},
         )
     return item
 
@@ -1102,26 +1128,24 @@ def contact_point_update(
     note: str = "",
 ) -> ContactPoint:
     """Change a contact point's leader, organisations or note (rules as for creating one)."""
-    campaign = contact_point.campaign
     with transaction.atomic():
-        _require_campaign_manager(actor=actor, campaign=campaign)
-        check_contact_point_leader(campaign=campaign, leader=leader, exclude_pk=contact_point.pk)
-        orgs = check_organizations_in_campaign(campaign=campaign, organizations=organizations)
-        contact_point.leader = leader
-        contact_point.note = note
-        contact_point.full_clean(exclude=["campaign", "leader"])
-        contact_point.save()
-        contact_point.organizations.set(orgs)
+        count = _contact_point_save(
+            contact_point=contact_point,
+            actor=actor,
+            leader=leader,
+            organizations=organizations,
+            note=note,
+        )
         audit(
             actor=actor,
-            obj=campaign,
+            obj=contact_point.campaign,
             flag=CHANGE,
             message=ngettext(
                 "Contact point of %(name)s changed (%(count)s organisation).",
                 "Contact point of %(name)s changed (%(count)s organisations).",
-                len(orgs),
+                count,
             )
-            % {"name": leader.person_name, "count": len(orgs)},
+            % {"name": leader.person_name, "count": count},
         )
     return contact_point
 
@@ -1173,6 +1197,30 @@ def _check_inspectors(inspectors: Iterable[AbstractBaseUser]) -> list[AbstractBa
     return users
 
 
+def _inspection_group_save(
+    *,
+    group: InspectionGroup,
+    actor: User,
+    name: str,
+    organizations: Iterable[Organization],
+    leader_name: str,
+    inspectors: Iterable[AbstractBaseUser],
+) -> int:
+    """Check and save a new or existing group; returns the number of its organisations."""
+    campaign = group.campaign
+    _require_campaign_manager(actor=actor, campaign=campaign)
+    name = check_inspection_group_name(campaign=campaign, name=name, exclude_pk=group.pk)
+    users = _check_inspectors(inspectors)
+    orgs = check_organizations_in_campaign(campaign=campaign, organizations=organizations)
+    group.name = name
+    group.leader_name = leader_name.strip()
+    group.full_clean(exclude=["campaign"], validate_unique=False)
+    group.save()
+    group.inspectors.set(users)
+    group.organizations.set(orgs)
+    return len(orgs)
+
+
 def inspection_group_create(
     *,
     campaign: Campaign,
@@ -1184,16 +1232,16 @@ def inspection_group_create(
 ) -> InspectionGroup:
     """Create an inspection group: a name unique within the campaign (ignoring case), active
     inspector logins, and organisations within the campaign's root subtree."""
+    group = InspectionGroup(campaign=campaign)
     with transaction.atomic():
-        _require_campaign_manager(actor=actor, campaign=campaign)
-        name = check_inspection_group_name(campaign=campaign, name=name)
-        users = _check_inspectors(inspectors)
-        orgs = check_organizations_in_campaign(campaign=campaign, organizations=organizations)
-        group = InspectionGroup(campaign=campaign, name=name, leader_name=leader_name.strip())
-        group.full_clean(exclude=["campaign"], validate_unique=False)
-        group.save()
-        group.inspectors.set(users)
-        group.organizations.set(orgs)
+        count = _inspection_group_save(
+            group=group,
+            actor=actor,
+            name=name,
+            organizations=organizations,
+            leader_name=leader_name,
+            inspectors=inspectors,
+        )
         audit(
             actor=actor,
             obj=campaign,
@@ -1201,9 +1249,9 @@ def inspection_group_create(
             message=ngettext(
                 "Inspection group “%(name)s” added (%(count)s organisation).",
                 "Inspection group “%(name)s” added (%(count)s organisations).",
-                len(orgs),
+                count,
             )
-            % {"name": name, "count": len(orgs)},
+            % {"name": group.name, "count": count},
         )
     return group
 
@@ -1218,28 +1266,25 @@ def inspection_group_update(
     inspectors: Iterable[AbstractBaseUser] = (),
 ) -> InspectionGroup:
     """Change an inspection group (rules as for creating one)."""
-    campaign = group.campaign
     with transaction.atomic():
-        _require_campaign_manager(actor=actor, campaign=campaign)
-        name = check_inspection_group_name(campaign=campaign, name=name, exclude_pk=group.pk)
-        users = _check_inspectors(inspectors)
-        orgs = check_organizations_in_campaign(campaign=campaign, organizations=organizations)
-        group.name = name
-        group.leader_name = leader_name.strip()
-        group.full_clean(exclude=["campaign"], validate_unique=False)
-        group.save()
-        group.inspectors.set(users)
-        group.organizations.set(orgs)
+        count = _inspection_group_save(
+            group=group,
+            actor=actor,
+            name=name,
+            organizations=organizations,
+            leader_name=leader_name,
+            inspectors=inspectors,
+        )
         audit(
             actor=actor,
-            obj=campaign,
+            obj=group.campaign,
             flag=CHANGE,
             message=ngettext(
                 "Inspection group “%(name)s” changed (%(count)s organisation).",
                 "Inspection group “%(name)s” changed (%(count)s organisations).",
-                len(orgs),
+                count,
             )
-            % {"name": name, "count": len(orgs)},
+            % {"name": group.name, "count": count},
         )
     return group
 

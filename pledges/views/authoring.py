@@ -473,29 +473,46 @@ def pledge_recall(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _action_form(
+    request: HttpRequest,
+    pledge: Pledge,
+    form: Form,
+    *,
+    perform: Callable[[dict], object],
+    done: str,
+    page: dict,
+    next_url: str | None = None,
+) -> HttpResponse:
+    """A one-form action on a pledge: on a valid POST, ``perform`` the service with the cleaned
+    data; a refusal shows on the form, success goes back to the pledge (or ``next_url``)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            perform(form.cleaned_data)
+        except TransitionRefused as exc:
+            _refused(request, exc, form)
+        else:
+            messages.success(request, done)
+            return redirect(next_url) if next_url else _detail(pledge)
+    return render(
+        request, "pledges/authoring_action_form.html", {"pledge": pledge, "form": form, **page}
+    )
+
+
 @pledge_user_required
 def pledge_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: ask for the reason; POST: withdraw (the reviewing level or the office)."""
     pledge = selectors.access_pledge_by_id(user=request.user, pledge_id=pk)
     if (response := _require(request, pledge, Action.WITHDRAW)) is not None:
         return response
-    form = WithdrawForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.pledge_withdraw(
-                pledge=pledge, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-        except TransitionRefused as exc:
-            _refused(request, exc, form)
-        else:
-            messages.success(request, _("The pledge has been withdrawn."))
-            return _detail(pledge)
-    return render(
+    return _action_form(
         request,
-        "pledges/authoring_action_form.html",
-        {
-            "pledge": pledge,
-            "form": form,
+        pledge,
+        WithdrawForm(request.POST or None),
+        perform=lambda data: services.pledge_withdraw(
+            pledge=pledge, actor=request.user, reason=data["reason"]
+        ),
+        done=_("The pledge has been withdrawn."),
+        page={
             "title": _("Withdraw the pledge"),
             "intro": _(
                 "A withdrawn pledge leaves the review and fulfilment. If it was published, it "
@@ -525,28 +542,21 @@ def entry_add(request: HttpRequest, pk: int) -> HttpResponse:
         request.FILES or None,
         initial={"date": timezone.localdate(), "progress": last or 0},
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.fulfilment_entry_add(
-                pledge=pledge,
-                actor=request.user,
-                date=data["date"],
-                text=data["text"],
-                progress=data["progress"],
-                files=data["files"],
-            )
-        except TransitionRefused as exc:
-            _refused(request, exc, form)
-        else:
-            messages.success(request, _("The fulfilment record has been added."))
-            return redirect(reverse("pledges:pledge_detail", args=[pk]) + "#journal")
-    return render(
+    return _action_form(
         request,
-        "pledges/authoring_action_form.html",
-        {
-            "pledge": pledge,
-            "form": form,
+        pledge,
+        form,
+        perform=lambda data: services.fulfilment_entry_add(
+            pledge=pledge,
+            actor=request.user,
+            date=data["date"],
+            text=data["text"],
+            progress=data["progress"],
+            files=data["files"],
+        ),
+        done=_("The fulfilment record has been added."),
+        next_url=reverse("pledges:pledge_detail", args=[pk]) + "#journal",
+        page={
             "title": _("Add a fulfilment record"),
             "intro": _("Record what was done, when, and how far the pledge has come."),
             "button": _("Add the record"),
@@ -581,22 +591,15 @@ def self_report(request: HttpRequest, pk: int) -> HttpResponse:
     form = SelfReportForm(
         request.POST or None, initial={"text": evaluation.self_report if evaluation else ""}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.evaluation_record_self_report(
-                pledge=pledge, actor=request.user, text=form.cleaned_data["text"]
-            )
-        except TransitionRefused as exc:
-            _refused(request, exc, form)
-        else:
-            messages.success(request, _("The self-report has been saved."))
-            return _detail(pledge)
-    return render(
+    return _action_form(
         request,
-        "pledges/authoring_action_form.html",
-        {
-            "pledge": pledge,
-            "form": form,
+        pledge,
+        form,
+        perform=lambda data: services.evaluation_record_self_report(
+            pledge=pledge, actor=request.user, text=data["text"]
+        ),
+        done=_("The self-report has been saved."),
+        page={
             "title": _("Self-report"),
             "intro": _(
                 "The owner's own account of how the pledge was fulfilled. It is one of the "
@@ -626,34 +629,23 @@ def adjustment_request(request: HttpRequest, pk: int) -> HttpResponse:
             "measures": pledge.measures,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.adjustment_request(
-                pledge=pledge,
-                actor=request.user,
-                content=data["content"],
-                deadline=data["deadline"],
-                expected_effect=data["expected_effect"],
-                measures=data.get("measures", ""),
-                reason=data["reason"],
-            )
-        except TransitionRefused as exc:
-            _refused(request, exc, form)
-        else:
-            messages.success(
-                request,
-                _(
-                    "The adjustment has been sent for review. The published text stays until it is approved."
-                ),
-            )
-            return _detail(pledge)
-    return render(
+    return _action_form(
         request,
-        "pledges/authoring_action_form.html",
-        {
-            "pledge": pledge,
-            "form": form,
+        pledge,
+        form,
+        perform=lambda data: services.adjustment_request(
+            pledge=pledge,
+            actor=request.user,
+            content=data["content"],
+            deadline=data["deadline"],
+            expected_effect=data["expected_effect"],
+            measures=data.get("measures", ""),
+            reason=data["reason"],
+        ),
+        done=_(
+            "The adjustment has been sent for review. The published text stays until it is approved."
+        ),
+        page={
             "title": _("Request an adjustment"),
             "intro": _(
                 "Change the deadline or the content of a published pledge, with the reason. "
