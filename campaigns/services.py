@@ -395,6 +395,15 @@ def _member_validate(
             % {"date": embedded.isoformat()}
         ]
 
+    # The 17th character of an ID number is odd for men and even for women (GB 11643).
+    if len(member.id_number) == 18 and member.id_number[16].isdigit() and member.gender:
+        id_gender = Member.Gender.MALE if int(member.id_number[16]) % 2 else Member.Gender.FEMALE
+        if member.gender != id_gender:
+            errors["gender"] = [
+                _("The gender differs from the one in the ID number (%(gender)s).")
+                % {"gender": id_gender.label}
+            ]
+
     if (
         member.branch_id
         and not member.branch.is_active

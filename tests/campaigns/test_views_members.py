@@ -249,6 +249,30 @@ def test_create_with_birth_date_not_matching_the_id_number(world: World, client_
     assert not Member.objects.filter(id_number=data["id_number"]).exists()
 
 
+def test_create_with_gender_not_matching_the_id_number(world: World, client_as) -> None:
+    # cast_id(…, 902): the 17th digit is even, so the ID number belongs to a woman.
+    data = new_member_data(world, gender=Member.Gender.MALE)
+    response = client_as("secretary_a", language="en").post(CREATE, data)
+    assert response.status_code == 200
+    assert "gender" in response.context["form"].errors
+    assert "differs from the one in the ID number (Female)" in response.content.decode()
+    assert not Member.objects.filter(id_number=data["id_number"]).exists()
+
+
+def test_edit_with_gender_not_matching_the_id_number_changes_nothing(
+    world: World, client_as
+) -> None:
+    member = world.member_a1
+    wrong = Member.Gender.FEMALE if member.gender == Member.Gender.MALE else Member.Gender.MALE
+    response = client_as("secretary_a", language="en").post(
+        url("member_edit", member), edit_data(member, gender=wrong)
+    )
+    assert response.status_code == 200
+    assert "gender" in response.context["form"].errors
+    member.refresh_from_db()
+    assert member.gender != wrong
+
+
 def test_create_attached_to_a_committee_is_refused(world: World, client_as) -> None:
     data = new_member_data(world, branch=world.committee_a.pk)
     response = client_as("superior", language="en").post(CREATE, data)
