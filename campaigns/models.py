@@ -10,6 +10,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -18,7 +19,12 @@ from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 from campaigns import scope
-from campaigns.validators import validate_id_number, validate_phone
+from campaigns.validators import (
+    parse_day_list,
+    validate_day_list,
+    validate_id_number,
+    validate_phone,
+)
 
 
 class OrganizationQuerySet(MP_NodeQuerySet):
@@ -403,6 +409,46 @@ class Campaign(models.Model):
     org_deed_max = models.PositiveSmallIntegerField(
         _("organisation practical deeds, at most"), default=5
     )
+    # Supervision (督办): when reminders go out, and when reports are due.
+    reminder_days_before = models.CharField(
+        _("due-soon reminders, days before the deadline"),
+        max_length=40,
+        default="7,1",
+        validators=[validate_day_list],
+        help_text=_("Comma-separated, e.g. 7,1"),
+    )
+    overdue_escalation_days = models.PositiveSmallIntegerField(
+        _("escalate an overdue pledge to the superior after (days)"), default=7
+    )
+    review_waiting_days = models.PositiveSmallIntegerField(
+        _("remind reviewers when a review waits longer than (days)"), default=5
+    )
+    monthly_report_day = models.PositiveSmallIntegerField(
+        _("monthly report due on day of the following month"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+    )
+    bulletin_day = models.PositiveSmallIntegerField(
+        _("monthly bulletin issued on day of the following month"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+    )
+    # Dashboard traffic lights (percentages).
+    flag_fulfilment_red_below = models.PositiveSmallIntegerField(
+        _("red flag: fulfilment rate below (%)"),
+        default=40,
+        validators=[MaxValueValidator(100)],
+    )
+    flag_fulfilment_amber_below = models.PositiveSmallIntegerField(
+        _("amber flag: fulfilment rate below (%)"),
+        default=60,
+        validators=[MaxValueValidator(100)],
+    )
+    flag_overdue_red_above = models.PositiveSmallIntegerField(
+        _("red flag: overdue rate above (%)"),
+        default=15,
+        validators=[MaxValueValidator(100)],
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     objects = CampaignQuerySet.as_manager()
@@ -427,8 +473,20 @@ class Campaign(models.Model):
             low_value, high_value = getattr(self, low), getattr(self, high)
             if low_value is not None and high_value is not None and low_value > high_value:
                 errors[high] = _("The upper bound cannot be below the lower bound.")
+        if (
+            self.flag_fulfilment_red_below is not None
+            and self.flag_fulfilment_amber_below is not None
+            and self.flag_fulfilment_red_below > self.flag_fulfilment_amber_below
+        ):
+            errors["flag_fulfilment_amber_below"] = _(
+                "The amber threshold cannot be below the red one."
+            )
         if errors:
             raise ValidationError(errors)
+
+    def reminder_days(self) -> list[int]:
+        """The due-soon reminder offsets, largest first (e.g. [7, 1])."""
+        return parse_day_list(self.reminder_days_before)
 
     def current_phase(self, on: datetime.date | None = None) -> Phase | None:
         on = on or timezone.localdate()
@@ -581,3 +639,104 @@ class InspectionGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OutboxTask(models.Model):
+    """A Celery task recorded in the same transaction as the change that needs it.
+
+    The web never waits on the broker: the row is written with the change, published after the
+    commit, and if the broker is down it stays unsent until ``flush_outbox`` (beat, every
+    minute) publishes it. See :mod:`campaigns.outbox`.
+    """
+
+    task_name = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent to the broker"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("queued task")
+        verbose_name_plural = _("queued tasks")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(sent_at__isnull=True),
+                name="outbox_unsent",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name}{tuple(self.args)}"
+
+
+class Notification(models.Model):
+    """One entry in a user's inbox (站内消息). ``key`` names the occasion (e.g. "pledge 12 is due
+    in 7 days"): the unique constraint on (recipient, key) is what makes every reminder go out
+    once, however often or concurrently the sweeps run. The text is rendered from ``kind`` and
+    ``params`` in the reader's language (see :mod:`campaigns.inbox`)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    key = models.CharField(_("occasion"), max_length=160)
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "key"], name="notification_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(emailed_at__isnull=True),
+                name="notification_unemailed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}:{self.key}"
+
+
+class NotificationPreference(models.Model):
+    """A user's choices for notifications: whether the daily e-mail digest is sent, and in
+    which language (the inbox follows the language the page is shown in)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+        verbose_name=_("user"),
+    )
+    email_digest = models.BooleanField(_("daily e-mail digest"), default=True)
+    language = models.CharField(
+        _("e-mail language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -45,3 +45,20 @@ def validate_phone(value: str) -> None:
             _("Enter an 11-digit mobile number or a landline such as 0551-12345678."),
             code="phone",
         )
+
+
+def parse_day_list(value: str) -> list[int]:
+    """ "7, 1" → [7, 1]: distinct whole days, largest first. Invalid parts raise ValueError."""
+    days = {int(part) for part in value.replace("，", ",").split(",") if part.strip()}
+    return sorted(days, reverse=True)
+
+
+def validate_day_list(value: str) -> None:
+    try:
+        days = parse_day_list(value)
+    except ValueError:
+        days = None
+    if not days or any(day < 0 or day > 90 for day in days):
+        raise ValidationError(
+            _("Enter whole numbers of days from 0 to 90, separated by commas, e.g. 7,1.")
+        )

@@ -171,6 +171,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "control_folder": str(VAR_DIR / "celery" / "control"),
     }
+# Tasks record their effects in the database (export jobs, reports, notifications); nothing
+# reads Celery's result backend, so results are not stored.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -31,6 +31,8 @@ urlpatterns = [
     path("", include("campaigns.urls")),
     path("pledges/", include("pledges.urls")),
     path("p/", include("pledges.public_urls")),
+    path("reports/", include("reports.urls")),
+    path("assessments/", include("assessments.urls")),
     path("admin/", admin.site.urls),
 ]
 

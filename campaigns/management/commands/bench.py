@@ -16,6 +16,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -360,6 +361,29 @@ def bench_user(root: Organization | None):
     if user is not None and root is not None and scope.has_role_on(user, root):
         return user
     return User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+
+
+# Benchmarks of later features live beside them, in these modules (each registers with
+# @benchmark when imported); a module that does not exist in this checkout is skipped.
+BENCH_MODULES = (
+    "reports.benchmarks.reminders",
+    "reports.benchmarks.imports",
+    "reports.benchmarks.exports",
+    "reports.benchmarks.dashboard",
+    "assessments.benchmarks",
+)
+
+
+def load_bench_modules() -> None:
+    for module in BENCH_MODULES:
+        try:
+            import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not module.startswith(exc.name):
+                raise
+
+
+load_bench_modules()
 
 
 class Command(BaseCommand):

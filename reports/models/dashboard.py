@@ -1,0 +1,1 @@
+"""Models: dashboard (see reports/models/__init__.py)."""

@@ -1,0 +1,1 @@
+"""Models: ledgers (see reports/models/__init__.py)."""

@@ -1,0 +1,1 @@
+"""Models: monthly (see reports/models/__init__.py)."""
