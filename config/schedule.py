@@ -28,14 +28,13 @@ SCHEDULE: dict[str, dict] = {
 
 def install_schedule(**kwargs) -> int:
     """Create the missing periodic tasks; returns how many were created."""
+    from django.conf import settings
     from django_celery_beat.models import (
         CrontabSchedule,
         IntervalSchedule,
         PeriodicTask,
         PeriodicTasks,
     )
-
-    from django.conf import settings
 
     created = 0
     existing = set(PeriodicTask.objects.values_list("name", flat=True))
