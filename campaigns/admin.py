@@ -23,6 +23,8 @@ from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_celery_beat import admin as beat_admin
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 from treebeard.admin import TreeAdmin
 from treebeard.forms import MoveNodeForm, movenodeform_factory
 
@@ -35,7 +37,9 @@ from campaigns.models import (
     Member,
     MemberCategory,
     MemberTransfer,
+    Notification,
     Organization,
+    OutboxTask,
     Phase,
     RoleAssignment,
 )
@@ -525,6 +529,7 @@ class CampaignAdmin(ScopedAdmin):
                 )
             },
         ),
+        (_("Supervision and dashboard"), {"fields": services.SUPERVISION_FIELDS}),
     )
 
     def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
@@ -687,3 +692,82 @@ class InspectionGroupAdmin(CampaignScopedAdmin):
     @admin.display(description=_("organisations covered"), ordering="org_count")
     def organization_count(self, obj) -> int:
         return obj.org_count
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read-only: notifications are written by the reminder sweeps and workflow events."""
+
+    list_display = ("recipient", "kind", "created_at", "read_at", "emailed_at")
+    list_filter = ("kind", "created_at")
+    search_fields = ("recipient__username", "key")
+    raw_id_fields = ("recipient",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(OutboxTask)
+class OutboxTaskAdmin(admin.ModelAdmin):
+    """Work queued for the worker; unsent rows wait for the broker (see campaigns.outbox)."""
+
+    list_display = ("task_name", "args", "created_at", "sent_at", "attempts", "last_error")
+    list_filter = ("task_name",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("task_name", "args", "created_at", "sent_at", "attempts", "last_error")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+
+class OfficeScheduleMixin:
+    """The campaign office runs the schedule (定时任务): it may change times and switch periodic
+    jobs on and off without a deploy; only a superuser may add or delete jobs."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return scope.is_office(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return scope.is_office(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return scope.is_office(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_superuser(request) or (
+            self.model is not PeriodicTask and scope.is_office(request.user)
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return _is_superuser(request)
+
+
+class OfficePeriodicTaskAdmin(OfficeScheduleMixin, beat_admin.PeriodicTaskAdmin):
+    pass
+
+
+class OfficeCrontabScheduleAdmin(OfficeScheduleMixin, beat_admin.CrontabScheduleAdmin):
+    pass
+
+
+class OfficeIntervalScheduleAdmin(OfficeScheduleMixin, beat_admin.IntervalScheduleAdmin):
+    pass
+
+
+for _model, _admin_class in (
+    (PeriodicTask, OfficePeriodicTaskAdmin),
+    (CrontabSchedule, OfficeCrontabScheduleAdmin),
+    (IntervalSchedule, OfficeIntervalScheduleAdmin),
+):
+    admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from campaigns import scope
+from campaigns import inbox, scope
 
 
 def portal(request) -> dict:
@@ -10,4 +10,6 @@ def portal(request) -> dict:
         "LANGUAGES": settings.LANGUAGES,
         "is_staff_user": scope.is_staff_user(user) if user is not None else False,
         "is_office": scope.is_office(user) if user is not None else False,
+        # One indexed count per page (partial index on unread notifications).
+        "inbox_unread": inbox.unread_count(user=user) if user is not None else 0,
     }

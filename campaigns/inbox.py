@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -239,7 +240,7 @@ def send_digest(*, user_id: int, now: datetime.datetime | None = None) -> int:
             {"text": render(n), "url": f"{base}{n.url}" if n.url else "", "at": n.created_at}
             for n in pending
         ]
-        context = {"user": user, "items": items, "inbox_url": f"{base}/inbox/"}
+        context = {"user": user, "items": items, "inbox_url": f"{base}{reverse('campaigns:inbox')}"}
         subject = _("Strive for Excellence: %(count)s new notifications") % {"count": len(items)}
         body = render_to_string("campaigns/email/digest.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])

@@ -661,6 +661,17 @@ class PositionData:
 
 
 # Fields of a campaign that its set-up form may change.
+# Reminders, report due days and the dashboard's traffic lights (督办 settings).
+SUPERVISION_FIELDS = (
+    "reminder_days_before",
+    "overdue_escalation_days",
+    "review_waiting_days",
+    "monthly_report_day",
+    "bulletin_day",
+    "flag_fulfilment_red_below",
+    "flag_fulfilment_amber_below",
+    "flag_overdue_red_above",
+)
 CAMPAIGN_EDITABLE_FIELDS = (
     "name",
     "theme",
@@ -675,6 +686,7 @@ CAMPAIGN_EDITABLE_FIELDS = (
     "member_rectify_max",
     "org_deed_min",
     "org_deed_max",
+    *SUPERVISION_FIELDS,
 )
 PHASE_ORDER_MAX = 999
 # Positions that exist only in one body: leaders lead the group, directors run the office.

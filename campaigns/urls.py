@@ -1,10 +1,16 @@
 from django.urls import path
 
-from campaigns.views import members, organizations, setup
+from campaigns.views import inbox, members, organizations, setup
 
 app_name = "campaigns"
 
 urlpatterns = [
+    # Inbox (站内消息)
+    path("inbox/", inbox.inbox_list, name="inbox"),
+    path("inbox/settings/", inbox.inbox_settings, name="inbox_settings"),
+    path("inbox/read/", inbox.inbox_mark_read, name="inbox_mark_all_read"),
+    path("inbox/<int:pk>/", inbox.inbox_open, name="inbox_open"),
+    path("inbox/<int:pk>/read/", inbox.inbox_mark_read, name="inbox_mark_read"),
     # Organisation tree
     path("orgs/", organizations.organization_tree, name="organization_tree"),
     path("orgs/new/", organizations.organization_create, name="organization_create"),

@@ -416,3 +416,47 @@ def client_as(world: World) -> Callable[..., Client]:
         return client
 
     return make
+
+
+@pytest.fixture
+def celery_worker_thread(transactional_db):
+    """A real Celery worker (solo pool, in a thread of this process) consuming from the broker
+    the settings name: Redis in CI, the filesystem transport on a developer's machine. Tasks run
+    exactly as in production — published by the web request, taken off the broker, executed —
+    against the test database, which ``transactional_db`` makes visible to the worker's thread.
+
+    Queue something, then wait for its effect with :func:`wait_for`.
+    """
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+    from django.db import connection
+
+    from config.celery import app
+
+    def close_connection(**kwargs) -> None:
+        # The worker thread has its own database connection; close it after each task so the
+        # test database can be dropped at the end (celery #4511).
+        connection.close()
+
+    task_postrun.connect(close_connection, weak=False)
+    try:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"
+        ) as worker:
+            yield worker
+    finally:
+        task_postrun.disconnect(close_connection)
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float = 60.0, interval: float = 0.2):
+    """Poll ``predicate`` until it returns something truthy (then return it) or fail."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"Gave up waiting after {timeout:.0f} s")
+        time.sleep(interval)
