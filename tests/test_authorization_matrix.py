@@ -38,6 +38,8 @@ from campaigns.models import (
     LeadershipPosition,
     Member,
     MemberTransfer,
+    Notification,
+    NotificationPreference,
     Organization,
     Phase,
     RoleAssignment,
@@ -104,6 +106,12 @@ PLEDGE_POST_ONLY = row(405, anonymous=LOGIN, inactive=LOGIN)
 
 EXPECTATIONS: dict[str, dict[str, Expected]] = {
     "home": row(200, anonymous=LOGIN, inactive=LOGIN),
+    # Inbox: every logged-in user has one; a notification is its recipient's alone (secretary_a's).
+    "campaigns:inbox": row(200, anonymous=LOGIN, inactive=LOGIN),
+    "campaigns:inbox_settings": row(200, anonymous=LOGIN, inactive=LOGIN),
+    "campaigns:inbox_open": row(404, anonymous=LOGIN, inactive=LOGIN, secretary_a=REDIRECT),
+    "campaigns:inbox_mark_read": row(405, anonymous=LOGIN, inactive=LOGIN),
+    "campaigns:inbox_mark_all_read": row(405, anonymous=LOGIN, inactive=LOGIN),
     "login": row(REDIRECT, anonymous=200, inactive=200),
     # Django 5 logs out by POST only.
     "logout": row(405),
@@ -440,6 +448,8 @@ def url_kwargs(name: str, params: tuple[str, ...], world: World) -> dict[str, An
             values[param] = world.member_a1.pk
         elif param == "member_id" and name.startswith("pledges:print_"):
             values[param] = world.member_self.pk
+        elif param == "pk" and name.startswith("campaigns:inbox_"):
+            values[param] = _notification_of_secretary_a(world)
         elif param == "pk" and name == "campaigns:organization_role_remove":
             values[param] = world.spare_role.pk
         elif param == "pk" and name.startswith("campaigns:member_"):
@@ -453,6 +463,18 @@ def url_kwargs(name: str, params: tuple[str, ...], world: World) -> dict[str, An
         else:
             raise AssertionError(f"{name}: no fixture value for URL parameter {param!r}")
     return values
+
+
+def _notification_of_secretary_a(world: World) -> int:
+    from django.utils.translation import gettext_lazy
+
+    from campaigns import inbox
+
+    kind = inbox.KINDS.get("matrix_test") or inbox.register("matrix_test", gettext_lazy("Test"))
+    inbox.deliver(
+        [inbox.Notice(recipient_id=world.users["secretary_a"].pk, kind=kind, key="m", url="/")]
+    )
+    return Notification.objects.get(key="m").pk
 
 
 def url_for(name: str, world: World) -> str:
@@ -534,6 +556,8 @@ def db_state() -> dict[str, list]:
             )
         ),
         "log_entries": list(LogEntry.objects.order_by("pk").values_list("pk", flat=True)),
+        "notifications": list(Notification.objects.order_by("pk").values()),
+        "notification_preferences": list(NotificationPreference.objects.order_by("pk").values()),
         "feedback": list(Feedback.objects.order_by("pk").values()),
         # The pledge cycle (authoring endpoints).
         "pledges": list(Pledge.objects.order_by("pk").values()),
@@ -713,6 +737,23 @@ def _draft_of_member_a1(w: World) -> None:
 
 
 POST_CHECKS: dict[str, PostCheck] = {
+    # Someone else's notification is a 404; "mark all" only ever touches one's own.
+    "campaigns:inbox_mark_read": PostCheck(
+        payload=lambda w: {},
+        refused={"anonymous": LOGIN, "inactive": LOGIN, "secretary_b": 404, "office": 404},
+        allowed="secretary_a",
+    ),
+    "campaigns:inbox_mark_all_read": PostCheck(
+        payload=lambda w: {},
+        prepare=lambda w: _notification_of_secretary_a(w),
+        refused={"anonymous": LOGIN, "inactive": LOGIN, "secretary_b": REDIRECT},
+        allowed="secretary_a",
+    ),
+    "campaigns:inbox_settings": PostCheck(
+        payload=lambda w: {"email_digest": "on", "language": "en"},
+        refused={"anonymous": LOGIN, "inactive": LOGIN},
+        allowed="secretary_a",
+    ),
     "campaigns:organization_create": PostCheck(
         payload=lambda w: {
             "parent": w.branch_a.code,
@@ -967,6 +1008,8 @@ def test_every_state_changing_endpoint_has_a_post_check() -> None:
         "campaigns:campaign_detail",
         "campaigns:contact_point_list",
         "campaigns:inspection_group_list",
+        "campaigns:inbox",
+        "campaigns:inbox_open",
     }
     campaign_urls = {name for name in project_routes() if name.startswith("campaigns:")}
     missing = sorted(campaign_urls - read_only - set(POST_CHECKS))

@@ -65,8 +65,8 @@ def inbox_open(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("campaigns:inbox")
 
 
-@require_POST
 @login_required
+@require_POST
 def inbox_mark_read(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Mark one notification (``pk``) or all of them read."""
     notification = inbox.access_notification(user=request.user, pk=pk) if pk else None
