@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import logging
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 # Rows younger than this are left to their own on_commit publish, not to the sweep.
 FLUSH_GRACE = datetime.timedelta(seconds=20)
+BROKER_DOWN_KEY = "outbox:broker-down"
+BROKER_DOWN_PAUSE = 30  # seconds
 
 
 def enqueue(task_name: str, *args: int | str) -> OutboxTask:
@@ -34,19 +37,27 @@ def enqueue(task_name: str, *args: int | str) -> OutboxTask:
     return row
 
 
-def publish(pk: int) -> bool:
-    """Send one outbox row to the broker. True if it was sent (now or before)."""
+def publish(pk: int, *, force: bool = False) -> bool:
+    """Send one outbox row to the broker. True if it was sent (now or before).
+
+    After a failure, requests stop trying for ``BROKER_DOWN_PAUSE`` (a failed connection costs
+    about two seconds) and leave their rows to the flush, which always tries (``force``).
+    """
     from config.celery import app
 
     row = OutboxTask.objects.filter(pk=pk, sent_at__isnull=True).first()
     if row is None:
         return True
+    if not force and cache.get(BROKER_DOWN_KEY):
+        return False
     try:
         app.send_task(row.task_name, args=row.args, retry=False)
     except Exception as exc:  # noqa: BLE001 - any broker failure leaves the row for the sweep
         logger.warning("Broker unavailable, %s stays in the outbox: %s", row, exc)
+        cache.set(BROKER_DOWN_KEY, True, BROKER_DOWN_PAUSE)
         OutboxTask.objects.filter(pk=pk).update(attempts=row.attempts + 1, last_error=str(exc))
         return False
+    cache.delete(BROKER_DOWN_KEY)
     OutboxTask.objects.filter(pk=pk).update(sent_at=timezone.now(), attempts=row.attempts + 1)
     return True
 
@@ -67,7 +78,7 @@ def flush(*, limit: int = 500) -> int:
             .values_list("pk", flat=True)
         )
         for pk in rows:
-            if not publish(pk):
+            if not publish(pk, force=True):
                 break  # the broker is still down: try again on the next flush
             sent += 1
     return sent
