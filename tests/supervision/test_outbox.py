@@ -25,7 +25,7 @@ def broker_at(url: str):
         app._pool = None
         app.amqp._producer_pool = None
 
-    app.conf.update({key: url for key in keys})
+    app.conf.update(dict.fromkeys(keys, url))
     reset()
     try:
         yield
@@ -77,10 +77,13 @@ def test_broker_down_leaves_the_work_in_the_outbox(django_capture_on_commit_call
 def test_nothing_is_published_when_the_transaction_rolls_back(django_capture_on_commit_callbacks):
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with contextlib.suppress(RuntimeError), transaction.atomic():
-            outbox.enqueue("campaigns.flush_outbox")
-            raise RuntimeError("the change failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        contextlib.suppress(RuntimeError),
+        transaction.atomic(),
+    ):
+        outbox.enqueue("campaigns.flush_outbox")
+        raise RuntimeError("the change failed")
     assert callbacks == []
     assert OutboxTask.objects.count() == 0
 
