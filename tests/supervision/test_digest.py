@@ -27,7 +27,11 @@ class FailingBackend(BaseEmailBackend):
 
 def notify(user, key: str, title: str) -> None:
     inbox.deliver(
-        [inbox.Notice(recipient_id=user.pk, kind=KIND, key=key, params={"title": title}, url="/pledges/")]
+        [
+            inbox.Notice(
+                recipient_id=user.pk, kind=KIND, key=key, params={"title": title}, url="/pledges/"
+            )
+        ]
     )
 
 

@@ -17,7 +17,11 @@ TEST_KIND = inbox.register("test_pledge_due", gettext_lazy("Pledge due soon: %(t
 
 def notify(user, key: str, title: str = "修缮村口便民桥", url: str = "/pledges/") -> int:
     return inbox.deliver(
-        [inbox.Notice(recipient_id=user.pk, kind=TEST_KIND, key=key, params={"title": title}, url=url)]
+        [
+            inbox.Notice(
+                recipient_id=user.pk, kind=TEST_KIND, key=key, params={"title": title}, url=url
+            )
+        ]
     )
 
 
@@ -44,7 +48,7 @@ def test_navigation_bar_shows_the_unread_count(world, client_as):
         notify(world.users["secretary_a"], f"k{n}")
     response = client_as("secretary_a", language="en").get(reverse("home"))
     assert response.context["inbox_unread"] == 3
-    assert "3<span class=\"visually-hidden\"> unread notifications" in response.text
+    assert '3<span class="visually-hidden"> unread notifications' in response.text
 
 
 def test_opening_a_notification_marks_it_read_and_follows_its_link(world, client_as):
@@ -113,7 +117,8 @@ def test_inbox_is_in_chinese_by_default(world, client_as):
 def test_switching_the_email_digest_off(world, client_as):
     client = client_as("secretary_a")
     response = client.post(
-        reverse("campaigns:inbox_settings"), {"language": "en"}  # checkbox unticked
+        reverse("campaigns:inbox_settings"),
+        {"language": "en"},  # checkbox unticked
     )
     assert response.status_code == 302
     preference = NotificationPreference.objects.get(user=world.users["secretary_a"])
