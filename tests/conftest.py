@@ -17,6 +17,7 @@ Member names are distinctive so that a test can assert an outsider's page never 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -418,15 +419,12 @@ def client_as(world: World) -> Callable[..., Client]:
     return make
 
 
-@pytest.fixture
-def celery_worker_thread(transactional_db):
+@contextlib.contextmanager
+def running_worker():
     """A real Celery worker (solo pool, in a thread of this process) consuming from the broker
     the settings name: Redis in CI, the filesystem transport on a developer's machine. Tasks run
-    exactly as in production — published by the web request, taken off the broker, executed —
-    against the test database, which ``transactional_db`` makes visible to the worker's thread.
-
-    Queue something, then wait for its effect with :func:`wait_for`.
-    """
+    exactly as in production — published, taken off the broker, executed — against the test
+    database (the test must use ``transactional_db`` so the worker's thread sees its rows)."""
     from celery.contrib.testing.worker import start_worker
     from celery.signals import task_postrun
     from django.db import connection
@@ -438,6 +436,8 @@ def celery_worker_thread(transactional_db):
         # test database can be dropped at the end (celery #4511).
         connection.close()
 
+    # Messages left on the broker by earlier tests name rows that no longer exist.
+    app.control.purge()
     task_postrun.connect(close_connection, weak=False)
     try:
         with start_worker(
@@ -446,6 +446,13 @@ def celery_worker_thread(transactional_db):
             yield worker
     finally:
         task_postrun.disconnect(close_connection)
+
+
+@pytest.fixture
+def celery_worker_thread(transactional_db):
+    """:func:`running_worker` for the whole test; wait for effects with :func:`wait_for`."""
+    with running_worker() as worker:
+        yield worker
 
 
 def wait_for(predicate: Callable[[], object], *, timeout: float = 60.0, interval: float = 0.2):
