@@ -78,6 +78,11 @@ def deliver(notices: Iterable[Notice]) -> int:
     constraint decides, so concurrent sweeps cannot both deliver an occasion.
     """
     now = timezone.now()
+    # Every row this call inserts carries exactly ``now``; rows that were already there are
+    # older, or (under a frozen clock in tests) counted before. The partial index on unemailed
+    # rows serves both counts.
+    stamped = Notification.objects.filter(created_at=now, emailed_at__isnull=True)
+    before = stamped.count()
     for batch in _batches(notices, DELIVER_BATCH):
         rows = [
             Notification(
@@ -91,9 +96,7 @@ def deliver(notices: Iterable[Notice]) -> int:
             for notice in batch
         ]
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    # Every row this call inserted carries exactly ``now``; rows that were already there are
-    # older. (The partial index on unemailed rows serves this count.)
-    return Notification.objects.filter(created_at=now, emailed_at__isnull=True).count()
+    return stamped.count() - before
 
 
 def render(notification: Notification) -> str:
