@@ -19,9 +19,32 @@ SCHEDULE: dict[str, dict] = {
         "task": "campaigns.run_reminder_sweeps",
         "crontab": {"minute": "5", "hour": "*"},
     },
+    # The task checks each campaign's bulletin day itself (Campaign.bulletin_day).
+    "Monthly bulletins (on each campaign's bulletin day)": {
+        "task": "reports.issue_monthly_bulletins",
+        "crontab": {"minute": "30", "hour": "6"},
+    },
     "Daily e-mail digest": {
         "task": "campaigns.send_email_digests",
         "crontab": {"minute": "30", "hour": "7"},
+    },
+    "Delete expired ledger exports": {
+        "task": "reports.purge_expired_exports",
+        "crontab": {"minute": "17", "hour": "*"},
+    },
+    "Dashboard figures (rebuild the rollups)": {
+        "task": "reports.refresh_dashboard_rollups",
+        "every": 300,
+    },
+    # Quarterly inspection reports (assessments): made on the first days after a quarter ends;
+    # renders left running past the worker's hard limit are marked failed.
+    "Quarterly inspection reports (after each quarter)": {
+        "task": "assessments.generate_quarterly_reports",
+        "crontab": {"minute": "40", "hour": "2"},
+    },
+    "Quarterly inspection reports: mark stuck renders failed": {
+        "task": "assessments.cleanup_quarterly_reports",
+        "every": 600,
     },
 }
 

@@ -2273,7 +2273,91 @@ def reset_pledges(root: Organization) -> None:
         pass
 
 
+# ---------------------------------------------------------------------------------------------
+# Reminders: due dates the logins are reminded of, and the first sweep without anyone's hand
+# ---------------------------------------------------------------------------------------------
+
+# One-off beat jobs (django-celery-beat, clocked): the first reminder sweep a minute after
+# seeding, the first e-mail digest a minute later; after that the hourly and daily jobs of
+# config/schedule.py take over.
+DEMO_JOBS = (
+    ("Demo: first reminder sweep", "campaigns.run_reminder_sweeps", 1),
+    ("Demo: first e-mail digest", "campaigns.send_email_digests", 2),
+)
+
+
+def _move_deadline(pledge_id: int, deadline: datetime.date) -> None:
+    """Set a published pledge's deadline, in its history snapshots too (one story)."""
+    Pledge.objects.filter(pk=pledge_id).update(deadline=deadline)
+    for history in PledgeHistory.objects.filter(pledge_id=pledge_id, snapshot__has_key="deadline"):
+        history.snapshot["deadline"] = deadline.isoformat()
+        history.save(update_fields=["snapshot"])
+
+
+def step_reminders(ctx: SeedContext) -> None:
+    """Published pledges of the ``member`` login and of 柳河村 come due in the next days (the
+    7-day and the 1-day reminders; overdue pledges and reviews waiting exist already), and the
+    one-off jobs that send the first reminders and digest once the worker and beat run."""
+    from django_celery_beat.models import ClockedSchedule, PeriodicTask, PeriodicTasks
+
+    campaign = demo_campaign(ctx.root)
+    if campaign is None:
+        return
+    today = timezone.localdate()
+    users = _demo_users(ctx)
+    published = (
+        Pledge.objects.filter(campaign=campaign, status=Status.PUBLISHED, deadline__gt=today)
+        .exclude(adjustments__status=PledgeAdjustment.Status.PENDING)
+        .exclude(history__action=Action.RETURN)
+        .order_by("pk")
+    )
+    member_pledge = published.filter(owner_member__user_id=users["member"]).first()
+    branch_pledge = (
+        published.filter(organization_id=ctx.plans["login_branch"].pk, owner_member__user=None)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    for pledge_id, days in ((getattr(member_pledge, "pk", None), 6), (branch_pledge, 1)):
+        if pledge_id is not None:
+            _move_deadline(pledge_id, today + datetime.timedelta(days=days))
+
+    now = timezone.now()
+    for name, task, minutes in DEMO_JOBS:
+        clocked = ClockedSchedule.objects.create(
+            clocked_time=now + datetime.timedelta(minutes=minutes)
+        )
+        PeriodicTask.objects.update_or_create(
+            name=name,
+            defaults={
+                "task": task,
+                "clocked": clocked,
+                "interval": None,
+                "crontab": None,
+                "one_off": True,
+                "enabled": True,
+                "description": "Runs once after seeding the demo, so reminders show at once.",
+            },
+        )
+    PeriodicTasks.update_changed()
+    ctx.log(f"  reminders due for the demo logins; first sweep at {now:%H:%M} + 1 min")
+
+
+def reset_reminders(root: Organization) -> None:
+    from django_celery_beat.models import ClockedSchedule, PeriodicTask, PeriodicTasks
+
+    names = [name for name, _task, _minutes in DEMO_JOBS]
+    clocked = list(
+        PeriodicTask.objects.filter(name__in=names, clocked__isnull=False).values_list(
+            "clocked_id", flat=True
+        )
+    )
+    PeriodicTask.objects.filter(name__in=names).delete()
+    ClockedSchedule.objects.filter(pk__in=clocked).delete()
+    PeriodicTasks.update_changed()
+
+
 STEPS = [
     SeedStep("pledges", step_pledges, reset_pledges),
     SeedStep("pledges-city", step_city_pledges, scale=SCALE_CITY),
+    SeedStep("reminders", step_reminders, reset_reminders),
 ]

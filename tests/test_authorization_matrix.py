@@ -52,6 +52,8 @@ from pledges.models import (
     PledgeAdjustment,
     PledgeHistory,
 )
+from reports.models.ledgers import ExportJob
+from reports.models.monthly import Bulletin, MonthlyReport, MonthlyReportHistory
 from tests.conftest import ROLES, World
 
 LOGIN = "302→login"
@@ -226,6 +228,66 @@ EXPECTATIONS: dict[str, dict[str, Expected]] = {
     "pledges:review_evaluation_list": staff(200, inspector=403),
     "pledges:review_evaluate": staff(200, secretary_b=404, inspector=403),
     "pledges:review_appraisal": BRANCH_A_MANAGE,
+    # Quarterly inspections (assessments app), about township committee A, which the world's
+    # inspection group (inspector) covers: the group's inspectors record and read everything of
+    # theirs; a submitted inspection is read by the inspected organisation's committee and above
+    # (superior), the office and the leadership group; drafts stay the group's (404 for others).
+    # Branch secretaries below the committee are outsiders (404).
+    "assessments:inspection_list": STAFF_PAGE,
+    "assessments:my_groups": STAFF_PAGE,
+    "assessments:inspection_record": staff(404, inspector=200, superuser=200),
+    "assessments:inspection_detail": staff(
+        404, inspector=200, superior=200, office=200, leader=200, superuser=200
+    ),
+    "assessments:inspection_edit": staff(404, inspector=200, superuser=200),
+    "assessments:inspection_submit": POST_ONLY,
+    "assessments:rectification_done": POST_ONLY,
+    "assessments:photo": staff(
+        404, inspector=200, superior=200, office=200, leader=200, superuser=200
+    ),
+    # The campaign's score sheet: the office only (others see the campaign: 403).
+    "assessments:score_sheet": OFFICE_ONLY,
+    # Quarterly reports of township committee A: its committee and above, the office and the
+    # leadership group (inspectors and the branches below: 404); the list is every staff user's.
+    "assessments:report_list": STAFF_PAGE,
+    "assessments:report_generate": POST_ONLY,
+    "assessments:report_status": staff(404, superior=200, office=200, leader=200, superuser=200),
+    "assessments:report_download": staff(404, superior=200, office=200, leader=200, superuser=200),
+    # Ledgers (台账): the index for every staff user; imports for the committees and the office
+    # (leadership and inspectors only read). An upload (token) is its uploader's alone
+    # (secretary_a's here): anyone else gets 404, as for an expired one.
+    "reports:ledger_index": STAFF_PAGE,
+    "reports:import_start": staff(200, leader=403, inspector=403),
+    "reports:import_template": staff(200, leader=403, inspector=403),
+    "reports:import_preview": staff(404, secretary_a=200, leader=403, inspector=403),
+    "reports:import_confirm": POST_ONLY,
+    # Ledger exports: every staff user exports within their own scope (with no data, the small
+    # ledger downloads at once); a job's status and file reach only its owner (secretary_a's
+    # here): anyone else gets 404, as for a missing job.
+    "reports:export_list": STAFF_PAGE,
+    "reports:export_pledges": STAFF_PAGE,
+    "reports:export_journal": STAFF_PAGE,
+    "reports:export_members": STAFF_PAGE,
+    "reports:export_monthly": STAFF_PAGE,
+    "reports:export_status": staff(404, secretary_a=200),
+    "reports:export_download": staff(404, secretary_a=200),
+    # Leadership dashboard: every staff user, at the top of their own scope; an organisation's
+    # dashboard (branch A) for whoever holds a role on it or above (the sibling gets 404).
+    "reports:dashboard": STAFF_PAGE,
+    "reports:dashboard_org": BRANCH_A_READ,
+    # Monthly reports (月报) of branch A (MONTHLY_STATE): written and submitted by branch A's own
+    # committee only (the superior, the office and the rest read: 403 on the form); the sibling
+    # secretary is an outsider. Bulletins (通报) of township committee A: anyone with a role on it
+    # or above reads them; branch secretaries below it are outsiders (404).
+    "reports:monthly_list": STAFF_PAGE,
+    "reports:monthly_edit": staff(403, secretary_a=200, superuser=200, secretary_b=404),
+    "reports:monthly_detail": BRANCH_A_READ,
+    "reports:monthly_submit": POST_ONLY,
+    "reports:monthly_review": POST_ONLY,
+    "reports:bulletin_list": STAFF_PAGE,
+    "reports:bulletin_detail": staff(200, secretary_a=404, secretary_b=404),
+    "reports:bulletin_generate": POST_ONLY,
+    "reports:bulletin_pdf": staff(200, secretary_a=404, secretary_b=404),
 }
 
 # Public machinery with nothing to protect: declared, not requested.
@@ -424,13 +486,236 @@ def _appraisal_payload(w: World) -> dict[str, Any]:
     return data
 
 
+def _export_job_of_secretary_a(world: World) -> int:
+    """A finished ledger export of secretary_a, its file written (made once per world)."""
+    if not hasattr(world, "_export_job"):
+        from reports import export_jobs
+
+        job = export_jobs.export_job_create(
+            user=world.users["secretary_a"], kind="members", filters=""
+        )
+        export_jobs.export_job_run(job_id=job.pk)
+        world._export_job = job.pk
+    return world._export_job
+
+
+# Monthly report pages: the report of branch A each URL is about — (state, month of 2024).
+MONTHLY_STATE = {
+    "reports:monthly_detail": ("submitted", 7),
+    "reports:monthly_submit": ("draft", 8),
+    "reports:monthly_review": ("submitted", 10),
+}
+
+
+def _monthly_report(name: str, world: World) -> int:
+    """Branch A's monthly report in the state MONTHLY_STATE names (made once per world and URL
+    name), complete enough to be submitted; a submitted one was submitted by secretary_a."""
+    made = world.__dict__.setdefault("_monthly_reports", {})
+    if name not in made:
+        import datetime
+
+        from django.utils import timezone
+
+        from reports.models.monthly import MonthlyReport
+
+        status, month = MONTHLY_STATE[name]
+        sent = timezone.now() if status == "submitted" else None
+        made[name] = MonthlyReport.objects.create(
+            campaign=world.campaign,
+            organization=world.branch_a,
+            month=datetime.date(2024, month, 1),
+            due_date=datetime.date(2024, month + 1, 5),
+            status=status,
+            main_work="组织党员走访困难群众",
+            next_month_plan="开展承诺兑现回头看",
+            submitted_by=world.users["secretary_a"] if sent else None,
+            submitted_at=sent,
+            first_submitted_at=sent,
+        ).pk
+    return made[name]
+
+
+def _bulletin_of_committee_a(world: World) -> None:
+    """Township committee A's bulletin for September 2024, generated (made once per world)."""
+    if not hasattr(world, "_bulletin"):
+        import datetime
+
+        from django.core.files.base import ContentFile
+
+        from reports import selectors as report_selectors
+        from reports.models.monthly import Bulletin
+
+        month = datetime.date(2024, 9, 1)
+        bulletin = Bulletin(
+            campaign=world.campaign,
+            organization=world.committee_a,
+            month=month,
+            status=Bulletin.Status.DONE,
+            figures=report_selectors.bulletin_figures(
+                campaign=world.campaign, committee=world.committee_a, month=month
+            ),
+        )
+        bulletin.pdf.save("bulletin.pdf", ContentFile(b"%PDF-1.4\n% matrix\n"), save=False)
+        bulletin.generated_at = bulletin.requested_at
+        bulletin.save()
+        world._bulletin = bulletin.pk
+
+
+# Quarterly inspections: a score sheet of five items, a submitted inspection of township
+# committee A (2024 Q2, with a rectification and a photo) and a draft (2024 Q3), by the world's
+# inspection group; a finished quarterly report of committee A. Made once per world.
+ASSESSMENT_PARAMS = (
+    "group_id",
+    "code",
+    "inspection_id",
+    "rectification_id",
+    "photo_id",
+    "report_id",
+)
+ASSESSMENT_DRAFT_URLS = ("assessments:inspection_edit", "assessments:inspection_submit")
+
+
+def _assessment_objects(world: World) -> dict[str, int]:
+    if not hasattr(world, "_assessment_objects"):
+        import datetime
+
+        from django.core.files.base import ContentFile
+
+        from assessments.models import (
+            Inspection,
+            InspectionPhoto,
+            InspectionScore,
+            QuarterlyReport,
+            Rectification,
+            ScoreItem,
+        )
+
+        inspector = world.users["inspector"]
+        items = [
+            ScoreItem.objects.create(campaign=world.campaign, order=n, name=name, weight=20)
+            for n, name in enumerate(("组织建设", "创先争优", "党员队伍", "制度落实", "群众满意"))
+        ]
+
+        def inspection(quarter: int, status: str) -> Inspection:
+            made = Inspection.objects.create(
+                campaign=world.campaign,
+                group=world.inspection_group,
+                organization=world.committee_a,
+                year=2024,
+                quarter=quarter,
+                date=datetime.date(2024, 3 * quarter - 1, 10),
+                status=status,
+                total_score=90,
+                created_by=inspector,
+            )
+            made.inspectors.add(inspector)
+            for item in items:
+                InspectionScore.objects.create(inspection=made, item=item, score=18)
+            return made
+
+        submitted = inspection(2, Inspection.Status.SUBMITTED)
+        draft = inspection(3, Inspection.Status.DRAFT)
+        rectification = Rectification.objects.create(
+            inspection=submitted, text="完善承诺台账", deadline=datetime.date(2024, 7, 31)
+        )
+        photo = InspectionPhoto(
+            inspection=submitted, original_name="photo.png", size=16, uploaded_by=inspector
+        )
+        photo.file.save("photo.png", ContentFile(b"\x89PNG\r\n\x1a\n" + b"\x00" * 8), save=False)
+        photo.save()
+        report = QuarterlyReport(
+            campaign=world.campaign,
+            organization=world.committee_a,
+            year=2024,
+            quarter=2,
+            status=QuarterlyReport.Status.DONE,
+            pages=1,
+            size=9,
+        )
+        report.file.save("report.pdf", ContentFile(b"%PDF-1.7\n"), save=False)
+        report.save()
+        world._assessment_objects = {
+            "submitted": submitted.pk,
+            "draft": draft.pk,
+            "rectification": rectification.pk,
+            "photo": photo.pk,
+            "report": report.pk,
+        }
+    return world._assessment_objects
+
+
+def _assessment_object(name: str, param: str, world: World) -> int | str:
+    objects = _assessment_objects(world)
+    if param == "group_id":
+        return world.inspection_group.pk
+    if param == "code":
+        return world.committee_a.code
+    if param == "inspection_id":
+        return objects["draft" if name in ASSESSMENT_DRAFT_URLS else "submitted"]
+    if param == "rectification_id":
+        return objects["rectification"]
+    if param == "photo_id":
+        return objects["photo"]
+    return objects["report"]
+
+
+def _assessment_state() -> dict[str, list]:
+    from assessments.models import Inspection, QuarterlyReport, Rectification, ScoreItem
+
+    return {
+        "score_items": list(ScoreItem.objects.order_by("pk").values()),
+        "inspections": list(Inspection.objects.order_by("pk").values()),
+        "rectifications": list(Rectification.objects.order_by("pk").values()),
+        "quarterly_reports": list(QuarterlyReport.objects.order_by("pk").values()),
+    }
+
+
+def _report_quarter_payload(w: World) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from assessments.models import quarter_of
+
+    year, quarter = quarter_of(timezone.localdate())
+    return {"organization": w.committee_a.pk, "quarter": f"{year}-{quarter}"}
+
+
+def _score_sheet_payload(w: World) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "items-TOTAL_FORMS": 4,
+        "items-INITIAL_FORMS": 0,
+        "items-MIN_NUM_FORMS": 0,
+        "items-MAX_NUM_FORMS": 30,
+    }
+    for n, (name, weight) in enumerate(
+        (("组织建设", 30), ("创先争优", 20), ("党员队伍", 25), ("群众满意", 25))
+    ):
+        data.update(
+            {f"items-{n}-order": n + 1, f"items-{n}-name": name, f"items-{n}-weight": weight}
+        )
+    return data
+
+
 def url_kwargs(name: str, params: tuple[str, ...], world: World) -> dict[str, Any]:
     """Fill a URL's parameters from the fixtures: everything points into branch A / the city
     campaign, so the sibling secretary is always the outsider."""
     values: dict[str, Any] = {}
+    if name.startswith("reports:bulletin_") and name != "reports:bulletin_list":
+        _bulletin_of_committee_a(world)
     for param in params:
-        if param == "code":
+        if name.startswith("assessments:") and param in ASSESSMENT_PARAMS:
+            values[param] = _assessment_object(name, param, world)
+        elif param == "code" and name.startswith("reports:bulletin_"):
+            values[param] = world.committee_a.code
+        elif param == "code":
             values[param] = world.branch_a.code
+        elif param == "campaign_id":
+            values[param] = world.campaign.pk
+        elif param == "year" and name.startswith("reports:"):
+            values[param] = 2024
+        elif param == "month" and name.startswith("reports:"):
+            values[param] = 9
+        elif param == "pk" and name in MONTHLY_STATE:
+            values[param] = _monthly_report(name, world)
         elif param == "pk" and name in ("public:pledge", "public:feedback"):
             values[param] = _public_objects(world)["pledge"]
         elif param == "pk" and name == "public:attachment":
@@ -454,6 +739,14 @@ def url_kwargs(name: str, params: tuple[str, ...], world: World) -> dict[str, An
             values[param] = world.spare_role.pk
         elif param == "pk" and name.startswith("campaigns:member_"):
             values[param] = world.member_a1.pk
+        elif param == "pk" and name in ("reports:export_status", "reports:export_download"):
+            values[param] = _export_job_of_secretary_a(world)
+        elif param == "token":
+            values[param] = _import_upload_of_secretary_a(world)
+        elif param == "kind":
+            values[param] = "members"
+        elif param == "fmt":
+            values[param] = "xlsx"
         elif param == "pk":
             values[param] = world.campaign.pk
         elif param == "item" and "contact_point" in name:
@@ -463,6 +756,32 @@ def url_kwargs(name: str, params: tuple[str, ...], world: World) -> dict[str, An
         else:
             raise AssertionError(f"{name}: no fixture value for URL parameter {param!r}")
     return values
+
+
+def _import_upload_of_secretary_a(world: World) -> str:
+    """A roster with one new member of branch A, uploaded (previewed) by secretary_a."""
+    import datetime
+    import io
+
+    import openpyxl
+
+    from reports import imports
+    from tests.conftest import cast_id
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["身份证号", "姓名", "性别", "支部代码", "入党日期"])
+    workbook.active.append(
+        [cast_id(datetime.date(1993, 4, 5), 91), "吴导入", "男", "BR-A", "2016-07-01"]
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    user = world.users["secretary_a"]
+    upload = imports.new_upload(
+        user=user, kind="members", name="roster.xlsx", data=buffer.getvalue(), campaign=None
+    )
+    upload.report = imports.preview(kind="members", actor=user, name=upload.name, data=upload.data)
+    imports.store_upload(upload)
+    return upload.token
 
 
 def _notification_of_secretary_a(world: World) -> int:
@@ -565,6 +884,16 @@ def db_state() -> dict[str, list]:
         "fulfilment_entries": list(FulfilmentEntry.objects.order_by("pk").values()),
         "adjustments": list(PledgeAdjustment.objects.order_by("pk").values()),
         "evaluations": list(Evaluation.objects.order_by("pk").values()),
+        # Quarterly inspections, score sheets and reports (assessments app).
+        **_assessment_state(),
+        # Ledger exports (a POST queues a job).
+        "export_jobs": list(ExportJob.objects.order_by("pk").values_list("pk", flat=True)),
+        # Monthly reports and bulletins.
+        "monthly_reports": list(MonthlyReport.objects.order_by("pk").values()),
+        "monthly_history": list(
+            MonthlyReportHistory.objects.order_by("pk").values_list("pk", flat=True)
+        ),
+        "bulletins": list(Bulletin.objects.order_by("pk").values()),
     }
 
 
@@ -990,6 +1319,106 @@ POST_CHECKS: dict[str, PostCheck] = {
     ),
     "pledges:review_appraisal": PostCheck(
         payload=_appraisal_payload, refused=REFUSED_BRANCH_A, allowed="secretary_a"
+    ),
+    # Quarterly inspections: only the group's inspectors submit their draft (404 for everyone
+    # else: a draft is the group's own); the inspected committee (superior) checks off a
+    # rectification, which leadership and the office read but may not (403); the office saves
+    # the score sheet; a committee's report is asked for by its committee, office, leadership.
+    "assessments:inspection_submit": PostCheck(
+        payload=lambda w: {},
+        refused={
+            "anonymous": LOGIN,
+            "inactive": LOGIN,
+            "member_user": 403,
+            "secretary_a": 404,
+            "secretary_b": 404,
+            "superior": 404,
+            "office": 404,
+            "leader": 404,
+        },
+        allowed="inspector",
+    ),
+    "assessments:rectification_done": PostCheck(
+        payload=lambda w: {},
+        refused={
+            "anonymous": LOGIN,
+            "inactive": LOGIN,
+            "member_user": 403,
+            "secretary_a": 404,
+            "secretary_b": 404,
+            "office": 403,
+            "leader": 403,
+        },
+        allowed="superior",
+    ),
+    "assessments:score_sheet": PostCheck(
+        payload=_score_sheet_payload,
+        refused={
+            "anonymous": LOGIN,
+            "inactive": LOGIN,
+            "member_user": 403,
+            "secretary_a": 403,
+            "secretary_b": 403,
+            "superior": 403,
+            "leader": 403,
+            "inspector": 403,
+        },
+        allowed="office",
+    ),
+    "assessments:report_generate": PostCheck(
+        payload=_report_quarter_payload,
+        refused={
+            "anonymous": LOGIN,
+            "inactive": LOGIN,
+            "member_user": 403,
+            "secretary_a": 403,
+            "secretary_b": 403,
+            "inspector": 403,
+        },
+        allowed="superior",
+    ),
+    # Confirming secretary_a's upload: nobody else may (their own uploads only).
+    "reports:import_confirm": PostCheck(
+        payload=lambda w: {},
+        refused={
+            "anonymous": LOGIN,
+            "inactive": LOGIN,
+            "member_user": 403,
+            "secretary_b": 404,
+            "office": 404,
+            "leader": 403,
+            "inspector": 403,
+        },
+        allowed="secretary_a",
+    ),
+    # Monthly reports of branch A: its own committee writes and submits; the superior committee
+    # (and the office) acknowledges or returns — never secretary_a, who submitted it.
+    "reports:monthly_edit": PostCheck(
+        payload=lambda w: {"main_work": "组织党员开展承诺践诺", "next_month_plan": "回头看"},
+        refused={**REFUSED_BRANCH_A, "superior": 403, "office": 403},
+        allowed="secretary_a",
+    ),
+    "reports:monthly_submit": PostCheck(
+        payload=lambda w: {},
+        refused={**REFUSED_BRANCH_A, "superior": 403, "office": 403},
+        allowed="secretary_a",
+    ),
+    "reports:monthly_review": PostCheck(
+        payload=lambda w: {"decision": "acknowledge", "comment": "已阅"},
+        refused={**REFUSED_BRANCH_A, "secretary_a": 403},
+        allowed="superior",
+    ),
+    # Generating township committee A's bulletin: its committee and above, and the office.
+    "reports:bulletin_generate": PostCheck(
+        payload=lambda w: {},
+        refused={**REFUSED_BRANCH_A, "secretary_a": 404},
+        allowed="superior",
+    ),
+    # Preparing a large ledger in the background: any staff user, within their own scope.
+    "reports:export_pledges": PostCheck(
+        payload=lambda w: {"filters": "status=published"},
+        refused={"anonymous": LOGIN, "inactive": LOGIN, "member_user": 403},
+        allowed="secretary_a",
     ),
 }
 
