@@ -16,6 +16,7 @@ from assessments.models import (
     validate_photo,
 )
 from campaigns.models import Campaign, InspectionGroup
+from campaigns.people import person_name
 
 # ---------------------------------------------------------------------------------------------
 # Score sheet
@@ -167,7 +168,7 @@ class InspectionForm(forms.Form):
         self.fields["inspectors"].queryset = group.inspectors.filter(is_active=True).order_by(
             "username"
         )
-        self.fields["inspectors"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["inspectors"].label_from_instance = person_name
         for item in items:
             self.fields[f"score_{item.pk}"] = forms.DecimalField(
                 label=item.name,

@@ -769,10 +769,15 @@ def campaign_create(
     member_rectify_max: int = 2,
     org_deed_min: int = 3,
     org_deed_max: int = 5,
+    **supervision: Any,
 ) -> Campaign:
     """Create a campaign. The actor needs the office role on the root organisation (or above);
     the root is a committee or general branch; dates and guidance bounds are checked by
-    ``Campaign.clean`` (end ≥ start, each lower bound ≤ its upper bound)."""
+    ``Campaign.clean`` (end ≥ start, each lower bound ≤ its upper bound). ``supervision`` holds
+    any of ``SUPERVISION_FIELDS`` (the model's defaults otherwise)."""
+    unknown = set(supervision) - set(SUPERVISION_FIELDS)
+    if unknown:
+        raise TypeError(f"campaign_create() got unexpected fields: {', '.join(sorted(unknown))}")
     _check_campaign_root(actor=actor, root=root_organization)
     campaign = Campaign(
         name=name,
@@ -788,6 +793,7 @@ def campaign_create(
         member_rectify_max=member_rectify_max,
         org_deed_min=org_deed_min,
         org_deed_max=org_deed_max,
+        **supervision,
     )
     campaign.full_clean()
     with transaction.atomic():

@@ -37,7 +37,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
 from django.db.models import QuerySet
@@ -234,6 +234,15 @@ def _owner_user(row: dict) -> int | None:
     return None
 
 
+def url_maker(name: str) -> Callable[[int], str]:
+    """``pk → reverse(name, args=[pk])``, reversed once: ``reverse`` costs a tenth of a
+    millisecond (the resolver, the active language), which at city scale was two thirds of a
+    sweep's time. The id is the only part that changes."""
+    marker = "987654321"
+    prefix, _marker, suffix = reverse(name, args=[int(marker)]).rpartition(marker)
+    return lambda pk: f"{prefix}{pk}{suffix}"
+
+
 def _detail_url(pledge_id: int) -> str:
     return reverse("pledges:pledge_detail", args=[pledge_id])
 
@@ -266,6 +275,7 @@ def due_windows(offsets: Iterable[int]) -> list[tuple[int, int, int]]:
 @inbox.sweep("pledges_due_soon")
 def due_soon(*, today: datetime.date) -> Iterator[Notice]:
     secretaries = RoleHolders(SECRETARY_ROLES)
+    detail_url = url_maker("pledges:pledge_detail")
     for campaign in _active_campaigns():
         windows = due_windows(campaign.reminder_days())
         if not windows:
@@ -285,13 +295,14 @@ def due_soon(*, today: datetime.date) -> Iterator[Notice]:
                     f"pledge:{row['pk']}:due:{offset}:{row['deadline'].isoformat()}",
                     (_owner_user(row), *secretaries.nearest(row["organization__path"])),
                     _params(row, days=days_left),
-                    _detail_url(row["pk"]),
+                    detail_url(row["pk"]),
                 )
 
 
 @inbox.sweep("pledges_overdue")
 def overdue(*, today: datetime.date) -> Iterator[Notice]:
     secretaries = RoleHolders(SECRETARY_ROLES)
+    detail_url = url_maker("pledges:pledge_detail")
     for campaign in _active_campaigns():
         pledges = _pledges(campaign, status=Status.PUBLISHED, deadline__lt=today)
         for batch in _batches(pledges):
@@ -302,13 +313,14 @@ def overdue(*, today: datetime.date) -> Iterator[Notice]:
                     f"pledge:{row['pk']}:overdue:{row['deadline'].isoformat()}",
                     (_owner_user(row), *secretaries.nearest(row["organization__path"])),
                     _params(row, days=(today - row["deadline"]).days),
-                    _detail_url(row["pk"]),
+                    detail_url(row["pk"]),
                 )
 
 
 @inbox.sweep("pledges_overdue_escalated")
 def overdue_escalated(*, today: datetime.date) -> Iterator[Notice]:
     secretaries = RoleHolders(SECRETARY_ROLES)
+    detail_url = url_maker("pledges:pledge_detail")
     for campaign in _active_campaigns():
         after = max(campaign.overdue_escalation_days, 1)
         pledges = _pledges(
@@ -330,13 +342,14 @@ def overdue_escalated(*, today: datetime.date) -> Iterator[Notice]:
                     f"pledge:{row['pk']}:escalated:{row['deadline'].isoformat()}",
                     secretaries.nearest(parent),
                     _params(row, days=(today - row["deadline"]).days),
-                    _detail_url(row["pk"]),
+                    detail_url(row["pk"]),
                 )
 
 
 @inbox.sweep("pledges_review_waiting")
 def review_waiting(*, today: datetime.date) -> Iterator[Notice]:
     reviewers = RoleHolders(RoleAssignment.COMMITTEE_ROLES)
+    review_url = url_maker("pledges:review_pledge")
     for campaign in _active_campaigns():
         since = today - datetime.timedelta(days=campaign.review_waiting_days)
         cutoff = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
@@ -355,7 +368,7 @@ def review_waiting(*, today: datetime.date) -> Iterator[Notice]:
                     f"pledge:{row['pk']}:review:{submitted:%Y%m%dT%H%M%S}",
                     reviewers.nearest(level, exclude=own),
                     _params(row, days=(today - submitted.date()).days),
-                    reverse("pledges:review_pledge", args=[row["pk"]]),
+                    review_url(row["pk"]),
                 )
 
 

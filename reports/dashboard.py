@@ -23,13 +23,13 @@ Definitions (the page repeats them as footnotes):
   ``pledges.selectors.public_satisfaction``).
 
 How it stays fast: :func:`refresh_rollups` rebuilds :class:`~reports.models.dashboard.DashboardRollup`
-(one row per campaign and organisation, counting that organisation's OWN pledges) and
-:class:`~reports.models.dashboard.DashboardSeries` with one ``INSERT … SELECT … GROUP BY`` each,
-in one transaction, every few minutes (beat: ``reports.refresh_dashboard_rollups``). A subtree's
-figures are then one ``SUM`` over at most one row per organisation (``path LIKE 'prefix%'``),
-its children one ``GROUP BY substr(path, …)``, its trend and backlog ages one grouped query over
-the series. The page makes a fixed number of queries whatever the size of the subtree (see
-``reports/views/dashboard.py``) and says when the figures were computed.
+and :class:`~reports.models.dashboard.DashboardSeries` in one transaction, every few minutes
+(beat: ``reports.refresh_dashboard_rollups``): one ``INSERT … SELECT … GROUP BY`` counts each
+organisation's OWN pledges (``own`` rows), a second sums the own rows under every ancestor's path
+prefix (``subtree`` rows: ``GROUP BY substr(path, 1, 4·d)`` for each depth d). A subtree's
+figures are then one row, its children one row each, its trend and backlog ages a handful of
+rows. The page makes a fixed number of queries whatever the size of the subtree (see
+:func:`dashboard_page`) and says when the figures were computed.
 
 The selectors here take an organisation the caller has already checked (``access_*``): the
 view checks the user's scope; the quarterly PDF, rendered by the worker, has no user.
@@ -72,6 +72,9 @@ COUNTED_STATUSES = (
 COUNT_COLUMNS: tuple[str, ...] = tuple(
     f.name for f in DashboardRollup._meta.concrete_fields if isinstance(f, PositiveIntegerField)
 )
+
+
+_COLUMN_SET = frozenset(COUNT_COLUMNS)
 
 
 def _done_q(prefix: str = "") -> Q:
@@ -261,9 +264,7 @@ def _insert_subtrees(
     first d steps of its path — one UNION ALL member per level of the tree, one INSERT."""
     table = _quote(model._meta.db_table)
     orgs = _quote(Organization._meta.db_table)
-    max_depth = (
-        model.objects.filter(scope=Scope.OWN).aggregate(m=models.Max("depth"))["m"] or 0
-    )
+    max_depth = model.objects.filter(scope=Scope.OWN).aggregate(m=models.Max("depth"))["m"] or 0
     if not max_depth:
         return 0
     key_cols = "".join(f", r.{_quote(k)}" for k in keys)
@@ -403,6 +404,10 @@ class Counts:
     values: dict[str, int]
 
     def __getitem__(self, name: str) -> int:
+        # Only the rollup columns: templates try ``counts["fulfilment"]`` before the attribute,
+        # and must get a KeyError to fall back to it.
+        if name not in _COLUMN_SET:
+            raise KeyError(name)
         return self.values.get(name, 0)
 
     @property
@@ -418,7 +423,8 @@ class Counts:
         return Share(self["done"], self["total"])
 
     @property
-    def overdue(self) -> Share:
+    def overdue_share(self) -> Share:
+        # Not ``overdue``: that is a column, which templates would find first.
         return Share(self["overdue"], self["total"])
 
     @property
@@ -445,7 +451,7 @@ def flag_for(counts: Counts, campaign: Campaign) -> str:
     rate = counts.fulfilment.percent
     if rate is None:
         return "none"
-    overdue = counts.overdue.percent or 0
+    overdue = counts.overdue_share.percent or 0
     if rate < campaign.flag_fulfilment_red_below or overdue > campaign.flag_overdue_red_above:
         return "red"
     if rate < campaign.flag_fulfilment_amber_below:
@@ -603,7 +609,7 @@ def dashboard_figures(
 ) -> DashboardFigures:
     """The figures of ``organization``'s subtree in ``campaign``, from the rollups.
 
-    Four queries: the refresh time, the summed rollup row, the series (trend and backlog
+    Four queries: the refresh time, the subtree's rollup row, its series (trend and backlog
     ages), the phases. The caller has checked that the organisation may be shown.
     """
     today = today or timezone.localdate()
@@ -671,7 +677,7 @@ SORT_KEYS = {
     "fulfilled": lambda row: row.counts.fulfilled,
     "rate": lambda row: row.counts.fulfilment.percent,
     "overdue": lambda row: row.counts["overdue"],
-    "overdue_rate": lambda row: row.counts.overdue.percent,
+    "overdue_rate": lambda row: row.counts.overdue_share.percent,
     "backlog": lambda row: row.counts.backlog,
     "returned": lambda row: row.counts.returned,
     "satisfaction": lambda row: row.counts.satisfaction.percent,

@@ -24,7 +24,9 @@ def reset_dashboard_rollups(root: Organization) -> None:
 
     for model in (DashboardRollup, DashboardSeries):
         model.objects.filter(organization__path__startswith=root.path).delete()
-    DashboardRefresh.objects.filter(campaign__root_organization__path__startswith=root.path).delete()
+    DashboardRefresh.objects.filter(
+        campaign__root_organization__path__startswith=root.path
+    ).delete()
 
 
 # -- monthly reports (月报) and one bulletin (通报): reports/demo_monthly.py

@@ -941,6 +941,14 @@ def _campaign_payload(w: World) -> dict[str, Any]:
         "member_rectify_max": 2,
         "org_deed_min": 3,
         "org_deed_max": 5,
+        "reminder_days_before": "7,1",
+        "overdue_escalation_days": 7,
+        "review_waiting_days": 5,
+        "monthly_report_day": 5,
+        "bulletin_day": 10,
+        "flag_fulfilment_red_below": 40,
+        "flag_fulfilment_amber_below": 60,
+        "flag_overdue_red_above": 15,
     }
 
 

@@ -129,9 +129,7 @@ class DashboardSeries(models.Model):
         verbose_name = _("dashboard series point")
         verbose_name_plural = _("dashboard series")
         indexes = [
-            models.Index(
-                fields=["campaign", "organization", "scope"], name="dashboard_series_org"
-            )
+            models.Index(fields=["campaign", "organization", "scope"], name="dashboard_series_org")
         ]
 
     def __str__(self) -> str:

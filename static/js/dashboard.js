@@ -111,7 +111,7 @@
             type: "value",
             min: 0,
             max: 100,
-            splitNumber: 4,
+            interval: 25,
             axisLabel: { formatter: "{value}%" },
             splitLine: { show: false },
           },
@@ -187,7 +187,8 @@
               silent: true,
               symbol: "none",
               lineStyle: { color: "#212529", type: "dashed", width: 1.5 },
-              label: { formatter: d.todayLabel, position: "end" },
+              // The category axis is inverted, so the line's start is at the top.
+              label: { formatter: d.todayLabel, position: "start" },
               data: [{ xAxis: today }],
             },
           },

@@ -56,6 +56,14 @@ def campaign_data(world: World, **overrides: Any) -> dict[str, Any]:
         "member_rectify_max": 2,
         "org_deed_min": 3,
         "org_deed_max": 5,
+        "reminder_days_before": "7,1",
+        "overdue_escalation_days": 7,
+        "review_waiting_days": 5,
+        "monthly_report_day": 5,
+        "bulletin_day": 10,
+        "flag_fulfilment_red_below": 40,
+        "flag_fulfilment_amber_below": 60,
+        "flag_overdue_red_above": 15,
     }
     data.update(overrides)
     return data
@@ -552,3 +560,42 @@ def test_inspection_groups_changed_by_office_only(world: World, client_as) -> No
     response = client_as("inspector").get(c_url("inspection_group_list", campaign))
     assert response.status_code == 200
     assert "第一督导检查组" in response.content.decode()
+
+
+def test_office_sets_the_supervision_settings(world: World, client_as) -> None:
+    campaign = world.campaign
+    data = campaign_data(
+        world,
+        name=campaign.name,
+        start_date=campaign.start_date.isoformat(),
+        end_date=campaign.end_date.isoformat(),
+        reminder_days_before="10, 3,1",
+        overdue_escalation_days=14,
+    )
+    response = client_as("office").post(
+        reverse("campaigns:campaign_edit", args=[campaign.pk]), data
+    )
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.reminder_days() == [10, 3, 1]
+    assert campaign.overdue_escalation_days == 14
+
+
+def test_bad_supervision_settings_are_refused(world: World, client_as) -> None:
+    campaign = world.campaign
+    before = Campaign.objects.filter(pk=campaign.pk).values().get()
+    data = campaign_data(
+        world,
+        name=campaign.name,
+        reminder_days_before="七天",
+        flag_fulfilment_red_below=70,
+        flag_fulfilment_amber_below=60,
+    )
+    response = client_as("office", language="en").post(
+        reverse("campaigns:campaign_edit", args=[campaign.pk]), data
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "reminder_days_before" in form.errors
+    assert "flag_fulfilment_amber_below" in form.errors
+    assert Campaign.objects.filter(pk=campaign.pk).values().get() == before

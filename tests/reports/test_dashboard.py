@@ -203,7 +203,7 @@ def test_figures_equal_direct_counts(world: World, pledges, code: str) -> None:
     assert {b.key: (b.share.part, b.share.whole) for b in figures.by_kind} == expected["kind"]
     assert {b.key: (b.share.part, b.share.whole) for b in figures.by_term} == expected["term"]
     assert c["overdue"] == expected["overdue"]
-    assert c.overdue.whole == expected["total"]
+    assert c.overdue_share.whole == expected["total"]
     assert c.backlog == expected["backlog"]
     assert figures.backlog_oldest_days == expected["oldest"]
     assert figures.backlog_median_days == expected["median"]
@@ -237,6 +237,24 @@ def test_the_city_figures_are_those_of_the_seeds_definitions(world: World, pledg
     assert (c.reports.part, c.reports.whole) == (2, 4)
 
 
+def test_the_page_shows_the_figures(world: World, pledges, client_as) -> None:
+    dashboard.refresh_rollups()
+    html = (
+        client_as("leader", language="en")
+        .get(reverse("reports:dashboard_org", args=["CITY"]))
+        .content.decode()
+    )
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "Fulfilment rate 2 30.4% 7 fulfilled" in text  # 7 of 23
+    assert "overdue rate 21.7%" in text  # 5 of 23
+    assert "oldest 20 days · median 9 days" in text  # waiting 2, 5, 9, 14, 20 days
+    assert "66.7%" in text and "6 ratings" in text  # 4 of 6
+    assert "50.0%" in text and "2 of 4 due" in text  # monthly reports
+    # The children table: committee A's subtree, 7 of 19 fulfilled.
+    row = re.search(r"甲镇党委.*?</tr>", html, re.S).group(0)
+    assert "36.8%" in row
+
+
 def test_a_change_shows_after_the_refresh(world: World, pledges, client_as) -> None:
     dashboard.refresh_rollups()
     before = dashboard.dashboard_figures(organization=world.branch_b, campaign=world.campaign)
@@ -261,10 +279,14 @@ def test_a_change_shows_after_the_refresh(world: World, pledges, client_as) -> N
 
 def test_refresh_is_safe_to_run_twice_and_the_task_calls_it(world: World, pledges) -> None:
     first = dashboard.refresh_rollups()
-    rows = list(DashboardRollup.objects.order_by("organization_id").values())
+    rows = list(
+        DashboardRollup.objects.order_by("campaign_id", "organization_id", "scope").values()
+    )
     result = refresh_dashboard_rollups()  # the beat task, run in-process
     assert result["rows"] == first.rows == len(rows)
-    again = list(DashboardRollup.objects.order_by("organization_id").values())
+    again = list(
+        DashboardRollup.objects.order_by("campaign_id", "organization_id", "scope").values()
+    )
     strip = [{k: v for k, v in r.items() if k != "id"} for r in rows]
     assert [{k: v for k, v in r.items() if k != "id"} for r in again] == strip
     # One campaign at a time leaves the others alone.
