@@ -106,13 +106,13 @@ def _key_figures(data: ReportData) -> list[KeyFigure]:
 
 def _status_chart(data: ReportData, font: str):
     counts = data.figures.counts
-    published_on_time = max(counts["n_published"] - counts["overdue"], 0)
+    published_on_time = max(counts["n_published"] - counts["n_overdue"], 0)
     values = [
         ("submitted", _("Awaiting review"), counts["n_submitted"]),
         ("returned", _("Returned for revision"), counts["n_returned"]),
         ("approved", _("Approved and filed"), counts["n_approved"]),
         ("published", _("Being fulfilled"), published_on_time),
-        ("overdue", _("Overdue"), counts["overdue"]),
+        ("overdue", _("Overdue"), counts["n_overdue"]),
         ("fulfilled", _("Fulfilled"), counts["n_fulfilled"]),
         ("evaluated", _("Evaluated"), counts["n_evaluated"]),
     ]
@@ -174,7 +174,7 @@ def _row(name: str, counts, flag: str, flag_label: str, score) -> dict:
         "total": counts.total,
         "fulfilled": counts.fulfilled,
         "rate": _percent(counts.fulfilment.percent),
-        "overdue": counts["overdue"],
+        "overdue": counts["n_overdue"],
         "backlog": counts.backlog,
         "returned": counts.returned,
         "satisfaction": _percent(counts.satisfaction.percent),

@@ -130,7 +130,7 @@ def _pledge_counts(campaign_ids: list[int] | None, today: datetime.date) -> Quer
         "member_done": n(done & member),
         "org_total": n(counted & org),
         "org_done": n(done & org),
-        "overdue": n(Q(status=Status.PUBLISHED, deadline__lt=today)),
+        "n_overdue": n(Q(status=Status.PUBLISHED, deadline__lt=today)),
     }
     for kind in Pledge.Kind.values:
         counts[f"{kind}_total"] = n(counted & Q(kind=kind))
@@ -423,9 +423,8 @@ class Counts:
         return Share(self["done"], self["total"])
 
     @property
-    def overdue_share(self) -> Share:
-        # Not ``overdue``: that is a column, which templates would find first.
-        return Share(self["overdue"], self["total"])
+    def overdue(self) -> Share:
+        return Share(self["n_overdue"], self["total"])
 
     @property
     def backlog(self) -> int:
@@ -451,7 +450,7 @@ def flag_for(counts: Counts, campaign: Campaign) -> str:
     rate = counts.fulfilment.percent
     if rate is None:
         return "none"
-    overdue = counts.overdue_share.percent or 0
+    overdue = counts.overdue.percent or 0
     if rate < campaign.flag_fulfilment_red_below or overdue > campaign.flag_overdue_red_above:
         return "red"
     if rate < campaign.flag_fulfilment_amber_below:
@@ -676,8 +675,8 @@ SORT_KEYS = {
     "total": lambda row: row.counts.total,
     "fulfilled": lambda row: row.counts.fulfilled,
     "rate": lambda row: row.counts.fulfilment.percent,
-    "overdue": lambda row: row.counts["overdue"],
-    "overdue_rate": lambda row: row.counts.overdue_share.percent,
+    "overdue": lambda row: row.counts["n_overdue"],
+    "overdue_rate": lambda row: row.counts.overdue.percent,
     "backlog": lambda row: row.counts.backlog,
     "returned": lambda row: row.counts.returned,
     "satisfaction": lambda row: row.counts.satisfaction.percent,

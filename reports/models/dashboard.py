@@ -83,7 +83,7 @@ class DashboardRollup(models.Model):
     annual_done = _count("annual pledges fulfilled")
     immediate_total = _count("immediate pledges")
     immediate_done = _count("immediate pledges fulfilled")
-    overdue = _count("overdue")
+    n_overdue = _count("overdue")
     feedback_total = _count("public ratings")
     feedback_satisfied = _count("public ratings satisfied or fairly satisfied")
     reports_due = _count("monthly reports due")

@@ -202,8 +202,8 @@ def test_figures_equal_direct_counts(world: World, pledges, code: str) -> None:
     assert owners == {"member": expected["member"], "organization": expected["organization"]}
     assert {b.key: (b.share.part, b.share.whole) for b in figures.by_kind} == expected["kind"]
     assert {b.key: (b.share.part, b.share.whole) for b in figures.by_term} == expected["term"]
-    assert c["overdue"] == expected["overdue"]
-    assert c.overdue_share.whole == expected["total"]
+    assert c["n_overdue"] == expected["overdue"]
+    assert c.overdue.whole == expected["total"]
     assert c.backlog == expected["backlog"]
     assert figures.backlog_oldest_days == expected["oldest"]
     assert figures.backlog_median_days == expected["median"]
@@ -230,7 +230,7 @@ def test_the_city_figures_are_those_of_the_seeds_definitions(world: World, pledg
     assert c.total == 23
     # fulfilled: 5 fulfilled + 2 evaluated after fulfilment (one evaluated without it).
     assert c.fulfilled == 7
-    assert c["overdue"] == 5
+    assert c["n_overdue"] == 5
     assert c.backlog == 5
     assert c.returned == 2
     assert (c.satisfaction.part, c.satisfaction.whole) == (4, 6)
@@ -268,7 +268,7 @@ def test_a_change_shows_after_the_refresh(world: World, pledges, client_as) -> N
     dashboard.refresh_rollups(world.campaign)
     after = dashboard.dashboard_figures(organization=world.branch_b, campaign=world.campaign)
     assert after.counts.fulfilled == 2
-    assert after.counts["overdue"] == 0
+    assert after.counts["n_overdue"] == 0
     assert after.refreshed_at >= before.refreshed_at
 
     # The page says how fresh the figures are.
@@ -435,8 +435,8 @@ def test_flags_follow_the_campaigns_thresholds(world: World, pledges) -> None:
     }
     a, b = rows["BR-A"].counts, rows["BR-B"].counts
     # Branch A: 5 of 15 fulfilled (33.3%), 3 overdue (20%); branch B: 1 of 2, 1 overdue (50%).
-    assert (a.fulfilled, a.total, a["overdue"]) == (5, 15, 3)
-    assert (b.fulfilled, b.total, b["overdue"]) == (1, 2, 1)
+    assert (a.fulfilled, a.total, a["n_overdue"]) == (5, 15, 3)
+    assert (b.fulfilled, b.total, b["n_overdue"]) == (1, 2, 1)
 
     def flags(red: int, amber: int, overdue: int) -> dict[str, str]:
         campaign.flag_fulfilment_red_below = red
