@@ -69,7 +69,7 @@ def _key_figures(data: ReportData) -> list[KeyFigure]:
         ),
         KeyFigure(
             _("Overdue"),
-            f"{counts['overdue']:,}",
+            f"{counts['n_overdue']:,}",
             _("overdue rate %(rate)s") % {"rate": _percent(overdue_rate)},
             alert=overdue_rate is not None and overdue_rate > campaign.flag_overdue_red_above,
         ),

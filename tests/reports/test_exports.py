@@ -602,3 +602,50 @@ def test_exported_roster_and_pledge_ledger_import_back_unchanged(world: World) -
         assert report.ok, (kind, report.errors)
         assert report.writes == 0, (kind, report.counts, [r.changes for r in report.rows])
         assert report.count(imports.UNCHANGED) == len(report.rows) > 0
+
+
+def test_the_fast_row_writer_writes_what_xlsxwriter_writes() -> None:
+    """StreamingWorksheet's row flush is byte for byte XlsxWriter's own for ledger cells."""
+    import zipfile
+
+    from xlsxwriter.worksheet import Worksheet
+
+    from reports.exporters import (
+        DATE,
+        DATETIME,
+        NUMBER,
+        TEXT,
+        LedgerColumn,
+        LedgerWriter,
+        StreamingWorksheet,
+    )
+
+    columns = [
+        LedgerColumn("文本", TEXT),
+        LedgerColumn("数字", NUMBER),
+        LedgerColumn("日期", DATE),
+        LedgerColumn("时间", DATETIME),
+        LedgerColumn("文本2", TEXT),
+    ]
+    rows = [
+        ("a & b < c > d \"e\" 'f'", 7, datetime.date(2024, 9, 1), None, " 前后空格 "),
+        ("\x01控制_x0041_字符\x1f", 2.5, None, timezone.now(), "\t=1+1"),
+        ("=SUM(A1:A2)", 0, datetime.date(1999, 12, 31), None, ""),
+        ("多行\r\n文本\n", -1, None, None, "@x"),
+        (None, None, None, None, None),
+        ("末尾", 10**12, datetime.date(2030, 1, 1), None, "+86"),
+    ]
+
+    def sheet_xml(worksheet_class) -> bytes:
+        target = io.BytesIO()
+        writer = LedgerWriter(
+            target, sheet_name="s", title="标题", columns=columns, worksheet_class=worksheet_class
+        )
+        writer.write_rows(rows)
+        writer.close()
+        with zipfile.ZipFile(io.BytesIO(target.getvalue())) as archive:
+            return archive.read("xl/worksheets/sheet1.xml")
+
+    fast, plain = sheet_xml(StreamingWorksheet), sheet_xml(Worksheet)
+    assert fast == plain
+    assert b"_x0001_" in fast and b"&amp;" in fast
