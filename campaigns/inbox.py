@@ -13,6 +13,7 @@ makes reminder sweeps safe to run twice or on two workers at once.
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -30,6 +31,7 @@ from django.utils.translation import gettext as _
 from campaigns.models import Notification, NotificationPreference
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 # Only recent notifications go into a digest: someone who switches e-mail back on after a year
 # gets today's news, not the year's.
@@ -142,11 +144,18 @@ def run_sweeps(
     """Run the registered sweeps; returns the number of new notifications per sweep."""
     today = today or timezone.localdate()
     wanted = set(only) if only is not None else None
-    return {
-        name: deliver(func(today=today))
-        for name, func in SWEEPS.items()
-        if wanted is None or name in wanted
-    }
+    delivered: dict[str, int] = {}
+    for name, func in SWEEPS.items():
+        if wanted is not None and name not in wanted:
+            continue
+        try:
+            delivered[name] = deliver(func(today=today))
+        except Exception:
+            # One broken sweep must not silence the others; the next run retries it (what it
+            # delivered before failing stays delivered, once).
+            logger.exception("Reminder sweep %s failed", name)
+            delivered[name] = -1
+    return delivered
 
 
 # -- reading --------------------------------------------------------------------------------

@@ -469,7 +469,11 @@ def next_reference(*, campaign_id: int, organization_id: int) -> str:
         .get()
     )
     prefix = reference_prefix(org_code)
-    taken = Pledge.objects.filter(campaign_id=campaign_id, reference__startswith=prefix)
+    # The organisation's own pledges (its foreign-key index: a few dozen rows); a prefix
+    # LIKE over the campaign would scan half a million rows at city scale.
+    taken = Pledge.objects.filter(
+        campaign_id=campaign_id, organization_id=organization_id, reference__startswith=prefix
+    )
     last = max(
         (reference_seq(ref, prefix) for ref in taken.values_list("reference", flat=True)), default=0
     )

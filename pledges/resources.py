@@ -162,7 +162,7 @@ class PledgeResource(PortalResource):
         if org.code not in self.next_seq:
             prefix = reference_prefix(org.code)
             taken = Pledge.objects.filter(
-                campaign=self.campaign, reference__startswith=prefix
+                campaign=self.campaign, organization=org, reference__startswith=prefix
             ).values_list("reference", flat=True)
             self.next_seq[org.code] = max((reference_seq(r, prefix) for r in taken), default=0)
         self.next_seq[org.code] += 1

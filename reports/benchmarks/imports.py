@@ -155,6 +155,7 @@ def pledge_import(ctx: BenchContext) -> Iterator[Figure]:
         )
         confirm_s = time.perf_counter() - started
         written = report.count(imports.NEW)
+        ctx.log(f"pledge_import: ours preview {preview_s:.1f} s, confirm {confirm_s:.1f} s")
 
         plain = _plain_dataset(owners, campaign, ctx.user.pk)
         started = time.perf_counter()

@@ -104,3 +104,30 @@ def test_the_schedule_is_installed_once_and_admin_changes_survive():
     assert install_schedule() == 0
     digest.refresh_from_db()
     assert digest.enabled is False
+
+
+@pytest.mark.django_db
+def test_a_failing_sweep_does_not_stop_the_others(world, caplog):
+    from django.utils.translation import gettext_lazy
+
+    from campaigns import inbox
+
+    kind = inbox.register("test_sweep_kind", gettext_lazy("Test"))
+    user = world.users["secretary_a"]
+
+    def broken(*, today):
+        raise RuntimeError("table missing")
+        yield  # pragma: no cover
+
+    def working(*, today):
+        yield inbox.Notice(recipient_id=user.pk, kind=kind, key=f"sweep-test:{today}")
+
+    saved = dict(inbox.SWEEPS)
+    try:
+        inbox.SWEEPS.clear()
+        inbox.SWEEPS.update({"broken": broken, "working": working})
+        assert inbox.run_sweeps() == {"broken": -1, "working": 1}
+    finally:
+        inbox.SWEEPS.clear()
+        inbox.SWEEPS.update(saved)
+    assert "Reminder sweep broken failed" in caplog.text
