@@ -244,3 +244,14 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Ledgers (台账). Imports: an upload over IMPORT_MAX_BYTES or IMPORT_MAX_ROWS data rows is
+# refused before anything is read; an .xlsx whose parts unzip to more than
+# IMPORT_MAX_UNZIPPED_BYTES is refused as a zip bomb. Exports: a ledger over
+# EXPORT_ASYNC_THRESHOLD rows is written by the worker; its file is kept
+# EXPORT_FILE_LIFETIME_HOURS hours.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
+IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_BYTES", default=200 * 1024 * 1024)
+EXPORT_ASYNC_THRESHOLD = env.int("EXPORT_ASYNC_THRESHOLD", default=5000)
+EXPORT_FILE_LIFETIME_HOURS = env.int("EXPORT_FILE_LIFETIME_HOURS", default=72)
