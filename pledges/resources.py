@@ -368,6 +368,9 @@ class PledgeResource(PortalResource):
         ):
             counts[(("o", org_id), kind)] += 1
         counts.update(self.new_counts)
+        by_owner: dict[Any, dict[str, int]] = {}
+        for (key, kind), n in counts.items():
+            by_owner.setdefault(key, {})[kind] = n
         names: dict[Any, str] = {}
         names.update({("m", m.pk): m.name for m in Member.objects.filter(pk__in=member_ids)})
         names.update({("o", o.pk): o.name for o in Organization.objects.filter(pk__in=org_ids)})
@@ -375,7 +378,7 @@ class PledgeResource(PortalResource):
         for owner in sorted(owners, key=lambda o: names.get(o, "")):
             status = selectors.guidance_from_counts(
                 campaign=self.campaign,
-                counts={kind: n for (key, kind), n in counts.items() if key == owner},
+                counts=by_owner.get(owner, {}),
                 for_member=owner[0] == "m",
             )
             for message in status.warnings:

@@ -62,7 +62,7 @@ def test_one_digest_per_user_with_all_new_notifications(with_addresses, settings
     assert "清理河道" not in to_a.body
     assert "2" in to_a.subject
     # Chinese by default, with links back to the portal.
-    assert "承诺" in to_a.body and "/pledges/" in to_a.body
+    assert "站内消息" in to_a.body and "/pledges/" in to_a.body
 
     # Nothing new: the next digest run sends nothing.
     assert inbox.digest_recipients() == []
