@@ -97,6 +97,7 @@ from pledges.models import (
     Pledge,
     PledgeAdjustment,
     PledgeHistory,
+    fill_missing_references,
 )
 
 Status = Pledge.Status
@@ -2356,8 +2357,16 @@ def reset_reminders(root: Organization) -> None:
     PeriodicTasks.update_changed()
 
 
+def step_pledge_numbers(ctx: SeedContext) -> None:
+    numbered = fill_missing_references()
+    ctx.log(f"  {numbered:,} pledge numbers given")
+
+
 STEPS = [
     SeedStep("pledges", step_pledges, reset_pledges),
     SeedStep("pledges-city", step_city_pledges, scale=SCALE_CITY),
+    # Bulk-written pledges get their pledge numbers (the ledgers' natural key) here.
+    SeedStep("pledge-numbers", step_pledge_numbers),
+    SeedStep("pledge-numbers-city", step_pledge_numbers, scale=SCALE_CITY),
     SeedStep("reminders", step_reminders, reset_reminders),
 ]
