@@ -194,11 +194,19 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
             return
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            values = list(row)
-            for index, value in enumerate(values):
-                if isinstance(value, str) and value.startswith("="):
+        from openpyxl.utils.escape import unescape
+
+        for number, row in enumerate(sheet.iter_rows(), start=1):
+            values = []
+            for index, cell in enumerate(row):
+                # A formula is a cell of type "f"; text that merely starts with "=" (as our own
+                # exports write it, never as a formula) is data.
+                if cell.data_type == "f":
                     _refuse_formula(number, index)
+                value = cell.value
+                if isinstance(value, str) and "_x" in value:
+                    value = unescape(value)  # control characters stored as _xHHHH_
+                values.append(value)
             yield number, values
     finally:
         workbook.close()

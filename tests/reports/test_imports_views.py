@@ -134,3 +134,48 @@ def test_expired_upload_is_404(world: World, client_as) -> None:
     assert client.get(response["Location"]).status_code == 404
     assert client.post(response["Location"] + "confirm/").status_code == 404
     assert not Member.objects.filter(id_number=NEW_ID).exists()
+
+
+def test_round_trip_through_the_browser_changes_nothing(world: World, client_as) -> None:
+    """A secretary downloads the pledge ledger, uploads it again unchanged: the preview shows
+    every row unchanged, and confirming writes nothing — also for text that starts with "=",
+    which the ledger writes as text, never as a formula."""
+    from django.contrib.admin.models import LogEntry
+
+    from pledges.models import PledgeHistory
+    from tests.pledges.factories import PledgeFactory
+
+    author = world.users["secretary_a"]
+    PledgeFactory(campaign=world.campaign, owner_member=world.member_a1, author=author)
+    PledgeFactory(
+        campaign=world.campaign,
+        owner_member=world.member_a1,
+        author=author,
+        content="=每月走访困难户不少于两次",
+        expected_effect="-群众满意率达到95%以上",
+    )
+    client = client_as("secretary_a")
+    exported = client.get(reverse("reports:export_pledges"))
+    assert exported.status_code == 200
+    ledger = b"".join(exported.streaming_content)
+
+    def snapshot():
+        return (
+            list(Pledge.objects.order_by("pk").values()),
+            PledgeHistory.objects.count(),
+            list(Member.objects.order_by("pk").values()),
+        )
+
+    before = snapshot()
+    response = upload(client, ledger, name="台账.xlsx", kind="pledges", campaign=world.campaign.pk)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    preview = client.get(response["Location"])
+    assert preview.status_code == 200
+    report = preview.context["report"]
+    assert report.ok, report.errors
+    assert report.writes == 0
+    assert report.count(imports.UNCHANGED) == 2
+    logs = LogEntry.objects.count()
+    client.post(response["Location"] + "confirm/")
+    assert snapshot() == before
+    assert LogEntry.objects.count() <= logs + 1  # at most the import's own audit entry
