@@ -111,7 +111,7 @@ def _fresh_figures(
     figures = dashboard.dashboard_figures(organization=organization, campaign=campaign, today=today)
     stale = figures.refreshed_at is None or figures.refreshed_at < timezone.now() - ROLLUP_MAX_AGE
     if stale:
-        dashboard.refresh_rollups(campaign, today=today)
+        dashboard.refresh_rollups(campaign, today=today)  # today: the generation day
         figures = dashboard.dashboard_figures(
             organization=organization, campaign=campaign, today=today
         )
@@ -310,11 +310,13 @@ def quarterly_report_data(
     quarter: int,
     today: datetime.date | None = None,
 ) -> ReportData:
-    """Everything the report prints. Pledge figures are as of ``as_of``: the quarter's last
-    day, or today while the quarter runs."""
+    """Everything the report prints. Inspections are the quarter's; pledge and monthly-report
+    figures are the state on ``as_of``, the day the report is generated (the dashboard's figures
+    hold the current state of each pledge, not its state on an earlier day), and the report
+    says so on its cover."""
     today = today or timezone.localdate()
     start, end = quarter_bounds(year, quarter)
-    as_of = min(today, end)
+    as_of = today
     figures = _fresh_figures(organization, campaign, as_of)
     children = dashboard.children_table(organization=organization, campaign=campaign)
     part = _inspection_part(campaign, organization, year, quarter, as_of)
