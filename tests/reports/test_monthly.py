@@ -511,6 +511,19 @@ def test_list_filters_by_month_and_status(world: World, client_as, october) -> N
     assert all(r.report is None for r in rows)
 
 
+def test_list_offers_the_ledger_with_its_filters(world: World, client_as, october) -> None:
+    submitted(world)
+    client = client_as("secretary_a")
+    page = client.get(reverse("reports:monthly_list") + "?month=2024-09")
+    link = reverse("reports:export_monthly") + "?month=2024-09"
+    assert link in page.content.decode()
+    ledger = client.get(link)
+    assert ledger.status_code == 200
+    assert ledger["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Reminders
 # ---------------------------------------------------------------------------------------------
