@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from reports.models.ledgers import ExportJob
 from reports.models.monthly import Bulletin, MonthlyReport, MonthlyReportHistory
 
 # =============================================================================================
@@ -55,3 +56,21 @@ class BulletinAdmin(admin.ModelAdmin):
     list_select_related = ("organization", "campaign")
     raw_id_fields = ("organization", "campaign", "requested_by")
     readonly_fields = ("status", "error", "figures", "pdf", "requested_at", "generated_at")
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    """Read-only: jobs are made by the export pages and run by the worker; the admin shows
+    what is queued, running or failed (and why)."""
+
+    list_display = ("user", "kind", "status", "row_count", "rows_done", "created_at", "expires_at")
+    list_filter = ("status", "kind")
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
