@@ -46,6 +46,10 @@ SCHEDULE: dict[str, dict] = {
         "task": "assessments.cleanup_quarterly_reports",
         "every": 600,
     },
+    "Bulletins and exports: mark jobs whose worker died failed": {
+        "task": "reports.fail_stuck_jobs",
+        "every": 600,
+    },
 }
 
 

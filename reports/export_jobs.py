@@ -76,6 +76,7 @@ def export_job_create(
         existing = (
             ExportJob.objects.select_for_update()
             .filter(user=user, kind=kind, filters=filters, status__in=ExportJob.ACTIVE_STATUSES)
+            .exclude(_stale_q(timezone.now()))
             .first()
         )
         if existing is not None:
@@ -148,6 +149,29 @@ def _write_job_file(job: ExportJob) -> None:
         rows_done=written,
         finished_at=finished,
         expires_at=finished + export_lifetime(),
+    )
+
+
+# A job still queued this long after it was requested lost its message (or waits behind a
+# broker outage that long): it is failed rather than left to poll for ever.
+QUEUED_STALE_AFTER = datetime.timedelta(hours=6)
+
+
+def _stale_q(now: datetime.datetime) -> Q:
+    return Q(status=ExportJob.Status.RUNNING, started_at__lt=now - STALE_AFTER) | Q(
+        status=ExportJob.Status.QUEUED, created_at__lt=now - QUEUED_STALE_AFTER
+    )
+
+
+def fail_stuck_exports(*, now: datetime.datetime | None = None) -> int:
+    """Mark jobs whose worker died (running past ``STALE_AFTER``) or whose message was lost
+    (queued past ``QUEUED_STALE_AFTER``) as failed, so "my exports" stops waiting for them and
+    the same ledger can be exported again."""
+    now = now or timezone.now()
+    return ExportJob.objects.filter(_stale_q(now)).update(
+        status=ExportJob.Status.FAILED,
+        error=translation.gettext("The export stopped before it was finished. Export it again."),
+        finished_at=now,
     )
 
 

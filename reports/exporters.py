@@ -1067,7 +1067,7 @@ def _month_param(value: str | None) -> datetime.date | None:
     try:
         year, month = (value or "").split("-")
         return datetime.date(int(year), int(month), 1)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

@@ -344,6 +344,8 @@ def bulletin_render(*, bulletin_id: int, today: datetime.date | None = None) -> 
             bulletin.generated_at and bulletin.generated_at >= bulletin.requested_at
         ):
             return bulletin
+        if bulletin.status == BulletinStatus.RUNNING and bulletin.is_pending:
+            return bulletin  # a second delivery of the same task: the first one is rendering
         bulletin.status = BulletinStatus.RUNNING
         bulletin.error = ""
         bulletin.save(update_fields=["status", "error"])
@@ -422,4 +424,17 @@ def committee_secretaries(committee: Organization) -> list[int]:
         )
         .values_list("user_id", flat=True)
         .distinct()
+    )
+
+
+def bulletins_fail_stuck(*, now: datetime.datetime | None = None) -> int:
+    """Mark bulletins queued or running long past any render (their worker died, or their
+    message was lost) as failed, so the page says so and offers to generate them again."""
+    now = now or timezone.now()
+    return Bulletin.objects.filter(
+        status__in=(BulletinStatus.QUEUED, BulletinStatus.RUNNING),
+        requested_at__lt=now - Bulletin.STALE_AFTER,
+    ).update(
+        status=BulletinStatus.FAILED,
+        error=_("The worker stopped before the bulletin was finished. Generate it again."),
     )

@@ -25,6 +25,7 @@ def render_bulletin(bulletin_id: int) -> str:
 def issue_monthly_bulletins() -> int:
     """Daily (beat): on each campaign's bulletin day, queue last month's bulletin of every
     committee. Does nothing on other days; a second run the same day queues nothing new."""
+    services.bulletins_fail_stuck()
     return services.bulletins_issue()
 
 
@@ -45,9 +46,11 @@ def run_export(job_id: int) -> str | None:
 
 @shared_task(name="reports.purge_expired_exports", time_limit=600, soft_time_limit=540)
 def purge_expired_exports() -> int:
-    """Hourly (beat): delete export files past their expiry; the jobs stay, shown as expired."""
+    """Hourly (beat): fail jobs whose worker died, then delete export files past their
+    expiry; the jobs stay, shown as failed or expired."""
     from reports import export_jobs
 
+    export_jobs.fail_stuck_exports()
     return export_jobs.purge_expired_exports()
 
 
@@ -70,3 +73,12 @@ def refresh_dashboard_rollups(campaign_id: int | None = None) -> dict[str, float
             return {"campaigns": 0, "rows": 0, "seconds": 0.0}
     result = refresh_rollups(campaign)
     return {"campaigns": result.campaigns, "rows": result.rows, "seconds": round(result.seconds, 3)}
+
+
+@shared_task(name="reports.fail_stuck_jobs", time_limit=120, soft_time_limit=100)
+def fail_stuck_jobs() -> int:
+    """Every 10 minutes (beat): bulletins and exports whose worker died are marked failed, so
+    their pages stop waiting and offer to start again."""
+    from reports import export_jobs
+
+    return services.bulletins_fail_stuck() + export_jobs.fail_stuck_exports()

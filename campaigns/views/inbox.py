@@ -78,7 +78,7 @@ def inbox_mark_read(request: HttpRequest, pk: int | None = None) -> HttpResponse
         notification.text = inbox.render(notification)
         notification.icon = inbox.icon(notification)
         return render(request, "campaigns/inbox_item.html", {"notification": notification})
-    return redirect(request.POST.get("next") or "campaigns:inbox")
+    return redirect("campaigns:inbox")
 
 
 @login_required

@@ -220,6 +220,19 @@ class Bulletin(models.Model):
     def __str__(self) -> str:
         return f"{self.organization} · {self.month:%Y-%m}"
 
+    # A render takes seconds and its task is killed after 10 minutes: a bulletin still queued or
+    # running this long after it was requested lost its worker (or its message) for good.
+    STALE_AFTER = datetime.timedelta(minutes=15)
+
     @property
     def is_pending(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+        """Queued or being generated, recently: the page polls and offers no second request.
+        A stale one is not pending any more — it can be requested again."""
+        return (
+            self.status
+            in (
+                self.Status.QUEUED,
+                self.Status.RUNNING,
+            )
+            and self.requested_at > timezone.now() - self.STALE_AFTER
+        )

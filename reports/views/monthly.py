@@ -75,7 +75,7 @@ class ReviewForm(forms.Form):
 def _month(year: int, month: int) -> datetime.date:
     try:
         return datetime.date(year, month, 1)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise Http404 from None
 
 
@@ -86,7 +86,7 @@ def _month_param(value: str | None) -> datetime.date | None:
     try:
         year, month = value.split("-")
         return datetime.date(int(year), int(month), 1)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

@@ -337,3 +337,39 @@ def test_issued_on_the_bulletin_day_and_announced_once(
     )
     tasks.render_bulletin(Bulletin.objects.get(organization=w.committee_a).pk)
     assert Notification.objects.filter(kind="bulletin_ready").count() == 1
+
+
+def test_a_bulletin_whose_worker_died_can_be_generated_again(world, client_as) -> None:
+    """A render killed with its worker leaves the row "running": after the stale period the
+    page stops waiting, the periodic cleanup marks it failed, and "generate now" queues it
+    again. A second delivery of a live render's task does not render it twice."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from reports import services
+    from reports.models.monthly import Bulletin
+
+    bulletin = Bulletin.objects.create(
+        campaign=world.campaign,
+        organization=world.committee_a,
+        month=dt.date(2024, 9, 1),
+        status=Bulletin.Status.RUNNING,
+    )
+    assert bulletin.is_pending
+    assert services.bulletin_render(bulletin_id=bulletin.pk).status == Bulletin.Status.RUNNING
+    assert services.bulletins_fail_stuck() == 0  # still fresh
+
+    Bulletin.objects.filter(pk=bulletin.pk).update(
+        requested_at=timezone.now() - Bulletin.STALE_AFTER - dt.timedelta(minutes=1)
+    )
+    bulletin.refresh_from_db()
+    assert not bulletin.is_pending
+    assert services.bulletins_fail_stuck() == 1
+    bulletin.refresh_from_db()
+    assert bulletin.status == Bulletin.Status.FAILED and bulletin.error
+
+    again = services.bulletin_request(
+        campaign=world.campaign, committee=world.committee_a, month=dt.date(2024, 9, 1)
+    )
+    assert again.pk == bulletin.pk and again.status == Bulletin.Status.QUEUED

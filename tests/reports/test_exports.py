@@ -649,3 +649,20 @@ def test_the_fast_row_writer_writes_what_xlsxwriter_writes() -> None:
     fast, plain = sheet_xml(StreamingWorksheet), sheet_xml(Worksheet)
     assert fast == plain
     assert b"_x0001_" in fast and b"&amp;" in fast
+
+
+def test_an_export_whose_worker_died_is_failed_and_can_be_started_again(world: World) -> None:
+    user = world.users["secretary_a"]
+    job = export_jobs.export_job_create(user=user, kind="pledges", filters="")
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.RUNNING,
+        started_at=timezone.now() - export_jobs.STALE_AFTER - datetime.timedelta(minutes=1),
+    )
+    # The same export again is a new job, not the dead one.
+    second = export_jobs.export_job_create(user=user, kind="pledges", filters="")
+    assert second.pk != job.pk
+    assert export_jobs.fail_stuck_exports() == 1
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.FAILED and job.error
+    second.refresh_from_db()
+    assert second.status == ExportJob.Status.QUEUED

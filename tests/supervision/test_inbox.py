@@ -130,3 +130,15 @@ def test_anonymous_is_sent_to_login(world, client_as):
     response = client_as("anonymous").get(reverse("campaigns:inbox"))
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/reports/monthly/?month=99999999999999999999-1",
+        "/reports/bulletins/?month=99999999999999999999-1",
+        "/reports/exports/new/monthly/?month=99999999999999999999-1",
+    ],
+)
+def test_absurd_months_are_not_a_server_error(world, client_as, url):
+    assert client_as("secretary_a").get(url).status_code in (200, 404)
