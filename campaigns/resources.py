@@ -635,8 +635,9 @@ class MemberResource(PortalResource):
                 old_outflow is not None and self.in_scope(old_outflow)
             )
             if not manages:
-                # Same message as for a number nobody has: the file learns nothing about
-                # members outside the importer's scope.
+                # Nothing about the member (name, organisation) is told. That the number is
+                # taken cannot be hidden: ID numbers are unique across the city, and the member
+                # form refuses a taken number in the same way.
                 raise ValidationError(
                     {
                         "id_number": _("No member in your scope has the ID number %(number)s.")
