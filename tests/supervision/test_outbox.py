@@ -131,3 +131,54 @@ def test_a_failing_sweep_does_not_stop_the_others(world, caplog):
         inbox.SWEEPS.clear()
         inbox.SWEEPS.update(saved)
     assert "Reminder sweep broken failed" in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_office_switches_a_periodic_job_off_in_the_admin(world, client_as):
+    from django.urls import reverse
+    from django_celery_beat.models import PeriodicTask
+
+    office = world.users["office"]
+    office.is_staff = True
+    office.save(update_fields=["is_staff"])
+    task = PeriodicTask.objects.get(name="Daily e-mail digest")
+    client = client_as("office")
+    assert (
+        client.get(reverse("admin:django_celery_beat_periodictask_changelist")).status_code == 200
+    )
+    url = reverse("admin:django_celery_beat_periodictask_change", args=[task.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and not isinstance(value, list | dict)
+    }
+    data.update(
+        {
+            "name": task.name,
+            "regtask": task.task,
+            "task": task.task,
+            "crontab": task.crontab_id,
+            "args": "[]",
+            "kwargs": "{}",
+            "enabled": "",  # unticked
+            "queue": "",
+            "exchange": "",
+            "routing_key": "",
+            "headers": "{}",
+            "priority": "",
+            "expires": "",
+            "expire_seconds": "",
+            "description": "",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    task.refresh_from_db()
+    assert task.enabled is False
+    # A secretary without staff status never reaches the schedule.
+    assert client_as("secretary_a").get(url).status_code == 302
+    # The office may not delete jobs.
+    delete = reverse("admin:django_celery_beat_periodictask_delete", args=[task.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert PeriodicTask.objects.filter(pk=task.pk).exists()
