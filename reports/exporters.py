@@ -51,6 +51,7 @@ from pledges import selectors as pledge_selectors
 from pledges.forms import PledgeListForm
 from pledges.models import FulfilmentEntry, Pledge, PledgeHistory
 from reports import columns as shared_columns
+from reports import selectors as report_selectors
 
 CHUNK_SIZE = 2000
 
@@ -953,7 +954,7 @@ class MonthlyReportLedgerExporter(LedgerExporter):
     def setup(self) -> None:
         from reports.models.monthly import MonthlyReport
 
-        self.month = _month_param(self.params.get("month"))
+        self.month = report_selectors.parse_month(self.params.get("month"))
         status = self.params.get("status") or ""
         self.status = status if status in dict(MonthlyReport.Status.choices) else ""
         if self.month is not None:
@@ -963,17 +964,11 @@ class MonthlyReportLedgerExporter(LedgerExporter):
             self.filter_parts.append(f"{_('Status')}: {label}")
 
     def queryset(self) -> QuerySet:
-        from reports.models.monthly import MonthlyReport
 
-        if not scope.is_staff_user(self.user):
-            return MonthlyReport.objects.none()
-        # The monthly list's scope rule (reports.selectors.scope_reports) without leaving out
-        # the user's own organisations: a ledger holds every report of the subtree.
-        reports = MonthlyReport.objects.filter(scope.subtree_q(self.user, "organization__path"))
-        if self.month is not None:
-            reports = reports.filter(month=self.month)
-        if self.status:
-            reports = reports.filter(status=self.status)
+        # A ledger holds every report of the subtree, the user's own organisations included.
+        reports = report_selectors.monthly_reports_in_scope(
+            user=self.user, month=self.month, status=self.status
+        )
         return reports.order_by("-month", "organization__path", "campaign_id")
 
     def columns(self) -> list[LedgerColumn]:
@@ -1060,15 +1055,6 @@ class MonthlyReportLedgerExporter(LedgerExporter):
                     names.get(reviewed_by_id, ""),
                     comment,
                 )
-
-
-def _month_param(value: str | None) -> datetime.date | None:
-    """``2024-09`` → the first day of that month, as the monthly list reads it; else None."""
-    try:
-        year, month = (value or "").split("-")
-        return datetime.date(int(year), int(month), 1)
-    except (ValueError, OverflowError):
-        return None
 
 
 EXPORTERS: dict[str, type[LedgerExporter]] = {

@@ -358,6 +358,30 @@ def my_report_rows(
     return rows
 
 
+def parse_month(value: str | None) -> datetime.date | None:
+    """``2024-09`` → the first day of that month; anything else → None (no filter)."""
+    try:
+        year, month = (value or "").split("-")
+        return datetime.date(int(year), int(month), 1)
+    except (ValueError, OverflowError):
+        return None
+
+
+def monthly_reports_in_scope(
+    *, user, month: datetime.date | None = None, status: str = ""
+) -> QuerySet[MonthlyReport]:
+    """Every monthly report of the organisations in the user's scope (the ledger's rows),
+    optionally of one month and one status."""
+    if not scope.is_staff_user(user):
+        return MonthlyReport.objects.none()
+    qs = MonthlyReport.objects.filter(scope.subtree_q(user, "organization__path"))
+    if month:
+        qs = qs.filter(month=month)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
 def scope_reports(
     *,
     user,
@@ -366,15 +390,9 @@ def scope_reports(
 ) -> QuerySet[MonthlyReport]:
     """Reports of organisations in the user's scope, other than those the user writes,
     awaiting acknowledgement first, then newest month first."""
-    if not scope.is_staff_user(user):
-        return MonthlyReport.objects.none()
-    qs = MonthlyReport.objects.filter(scope.subtree_q(user, "organization__path")).exclude(
+    qs = monthly_reports_in_scope(user=user, month=month, status=status).exclude(
         organization__in=[o.pk for o in filing_organizations_of(user=user)]
     )
-    if month:
-        qs = qs.filter(month=month)
-    if status:
-        qs = qs.filter(status=status)
     return qs.select_related("campaign", "organization", "submitted_by").order_by(
         # Submitted reports (waiting for the superior) come first.
         F("submitted_at").desc(nulls_last=True) if status == "submitted" else "-month",

@@ -79,17 +79,6 @@ def _month(year: int, month: int) -> datetime.date:
         raise Http404 from None
 
 
-def _month_param(value: str | None) -> datetime.date | None:
-    """``2024-09`` → the first day of that month; anything else → None (no filter)."""
-    if not value:
-        return None
-    try:
-        year, month = value.split("-")
-        return datetime.date(int(year), int(month), 1)
-    except (ValueError, OverflowError):
-        return None
-
-
 def _refusal(exc: ReportRefused) -> str:
     if exc.code == "not_allowed":
         raise exc
@@ -109,7 +98,7 @@ def monthly_list(request: HttpRequest) -> HttpResponse:
     """The reports of the organisations the user writes for (one line per month, started or
     not, late ones marked), then the reports in the user's scope (to acknowledge or to read)."""
     today = timezone.localdate()
-    month = _month_param(request.GET.get("month"))
+    month = selectors.parse_month(request.GET.get("month"))
     status = request.GET.get("status", "")
     if status not in dict(STATUS_FILTERS):
         status = ""
@@ -277,7 +266,7 @@ def monthly_review(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def bulletin_list(request: HttpRequest) -> HttpResponse:
     """The committees in the user's scope with their bulletins, by month."""
-    month = _month_param(request.GET.get("month"))
+    month = selectors.parse_month(request.GET.get("month"))
     rows = selectors.bulletin_rows(user=request.user, month=month)
     page = Paginator(rows, settings.PORTAL_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
